@@ -1,0 +1,52 @@
+// The engine executes a Plan: new mount namespace, templates and instances
+// pinned by fd, bind/tmpfs mounts, init scripts; on any failure it undoes what
+// it did and returns the process to its original mount namespace.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "polyns/plan.hpp"
+#include "polyns/result.hpp"
+
+namespace polyns {
+
+// Where the engine's words go. The PAM layer writes them with pam_syslog; the
+// CLI and tests collect them. Errors are not logged by the engine: they are
+// returned, and the caller writes the one LOG_ERR line.
+class Log {
+public:
+    virtual ~Log() = default;
+    virtual void debug(const std::string& line) = 0;   // only shown with `debug`
+    virtual void info(const std::string& line) = 0;
+    virtual void warning(const std::string& line) = 0;
+};
+
+// What a successful open did, kept (pam_set_data) until close.
+struct MountedPolydir {
+    std::string polydir;
+    std::string instance;      // path of the instance dir; "tmpfs" for tmpfs
+    MountKind kind = MountKind::Bind;
+    bool created = false;      // the instance was created by this session
+    bool remove_on_close = false;  // tmpdir method
+    std::string template_dir;  // for tmpdir removal: parent of the instance
+    std::string instance_name; // for tmpdir removal: the instance's name in template_dir
+};
+
+struct SessionState {
+    std::string user;
+    bool namespace_changed = false;
+    bool unmount_on_close = false;  // copied from the plan
+    std::vector<MountedPolydir> mounted;
+    std::vector<std::string> unmounted_previous;  // polydirs unmounted by unmnt_remnt/unmnt_only
+};
+
+// Opens the session. An empty plan does nothing at all (no unshare).
+Result<SessionState> apply_plan(const Plan& plan, Log& log);
+
+// Closes it: removes tmpdir instances (by fd, never following symlinks or
+// crossing a mount) and, with unmount_on_close, unmounts the polydirs.
+Result<void> close_session(const SessionState& state, Log& log);
+
+}  // namespace polyns

@@ -1,0 +1,107 @@
+// The Plan: pure data saying what a session open will do. Made by the planner
+// (no syscalls), printed by `polyns plan`, executed by the engine.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "polyns/config.hpp"
+#include "polyns/options.hpp"
+#include "polyns/result.hpp"
+
+namespace polyns {
+
+// Who the session is for. Filled by lookup_identity() (NSS, in src/sys) or by tests.
+struct Identity {
+    std::string user;
+    uid_t uid = 0;
+    gid_t gid = 0;                         // primary group
+    std::string home;
+    std::vector<std::string> group_names;  // every group the user is in (for @group)
+};
+
+// Name -> id resolution the planner needs for create=...,owner,group.
+// The real one uses getpwnam_r/getgrnam_r (src/sys); tests pass a table.
+class NameResolver {
+public:
+    virtual ~NameResolver() = default;
+    virtual std::optional<uid_t> uid_of(const std::string& user) const = 0;
+    virtual std::optional<gid_t> gid_of(const std::string& group) const = 0;
+};
+
+enum class MountKind { Bind, Tmpfs };
+
+enum class InstanceKind {
+    Named,   // instance path fixed by the method (user, level, context, explicit form)
+    Unique,  // tmpdir: a fresh directory under `template_dir`, name `instance_name` + 6 random chars
+    None,    // tmpfs: nothing on disk
+};
+
+struct Ownership {
+    uid_t uid = 0;
+    gid_t gid = 0;
+    mode_t mode = 0700;
+};
+
+struct PolydirCreate {
+    std::optional<mode_t> mode;  // nullopt: 0777 & ~umask, as Linux-PAM does
+    uid_t uid = 0;
+    gid_t gid = 0;
+};
+
+struct MountStep {
+    std::string polydir;        // absolute, expanded, no "." / ".." / "//" components
+    Method method = Method::User;
+    MountKind kind = MountKind::Bind;
+    InstanceKind instance_kind = InstanceKind::Named;
+    std::string template_dir;   // the instance's parent: root-owned, 0755 or 0000
+    std::string instance_name;  // one path component (Named) or the name prefix (Unique)
+    std::string instance;       // template_dir + "/" + instance_name (Named); empty otherwise
+    bool mirror_polydir = false;  // instance_mode=mirror: owner/group/mode come from the polydir
+    Ownership instance_owner;     // used when !mirror_polydir
+    std::optional<PolydirCreate> create_polydir;  // create= flag
+    unsigned long mount_flags = 0;  // MS_NOSUID | MS_NODEV | MS_NOEXEC from mntopts
+    std::string fs_options;         // tmpfs data ("size=10M,nr_inodes=1k,mode=1777")
+    std::optional<std::string> init_script;  // absolute path; nullopt with noinit
+    bool init_script_if_exists = false;      // the default namespace.init: skipped when absent
+    // Non-empty when polydir or instance lie under the user's home: components
+    // below this directory are user-controlled and must be walked by fd.
+    std::string user_controlled_root;
+    SourceLoc source;  // the rule this step comes from
+};
+
+struct SkippedRule {
+    std::string polydir;  // as written (expanded when possible)
+    std::string reason;   // "alice is listed in the user list (excluded)"
+    SourceLoc source;
+};
+
+struct Plan {
+    Identity identity;
+    std::vector<MountStep> steps;
+    std::vector<SkippedRule> skipped;
+    std::vector<std::string> notices;  // e.g. "method level falls back to user: SELinux is off"
+    bool mount_private = false;
+    bool unmount_previous = false;  // unmnt_remnt: undo existing polyinstantiation first
+    bool unmount_only = false;      // unmnt_only: undo and stop
+    bool unmount_on_close = false;
+    bool ignore_instance_parent_mode = false;
+    unsigned init_timeout_seconds = 30;
+
+    bool empty() const { return steps.empty() && !unmount_previous && !unmount_only; }
+};
+
+struct PlanContext {
+    std::string security_dir;  // base for relative iscript= and for namespace.init
+    bool selinux_enabled = false;
+};
+
+// Pure: no syscalls. Config errors are not its business (the caller decides
+// about ignore_config_error); rules whose expansion fails become an Error.
+Result<Plan> make_plan(const Config& config, const Identity& who, const Options& options,
+                       const NameResolver& names, const PlanContext& context);
+
+}  // namespace polyns
