@@ -30,6 +30,14 @@ public:
     virtual ~NameResolver() = default;
     virtual std::optional<uid_t> uid_of(const std::string& user) const = 0;
     virtual std::optional<gid_t> gid_of(const std::string& group) const = 0;
+    // The primary group of a user (getpwnam_r's pw_gid): create=MODE,OWNER
+    // without a group gives the polydir OWNER's primary group, as Linux-PAM does.
+    // Resolvers that cannot tell return nullopt and the session user's primary
+    // group is used.
+    virtual std::optional<gid_t> primary_gid_of(const std::string& user) const {
+        (void)user;
+        return std::nullopt;
+    }
 };
 
 enum class MountKind { Bind, Tmpfs };
