@@ -1,0 +1,173 @@
+#!/bin/bash
+# The harness tests itself: the namespace refusal, the private world
+# (users/groups only in the copies, a private /tmp), the syslog sink, and the
+# PAM driver with a pam_permit/pam_deny/pam_warn stack.
+source "$(dirname "$0")/lib/harness.sh"
+
+if [[ -z ${POLYNS_HARNESS_INSIDE:-} && $(id -u) == 0 ]]; then
+    # Still in the caller's namespace: harness_enter must refuse to build its
+    # world here. POLYNS_HARNESS_CHECK_ONLY stops it right after the check, so
+    # a broken check cannot touch the host.
+    harness=$HARNESS_LIB_DIR/harness.sh
+    here=$(readlink /proc/self/ns/mnt)
+    status=0
+    out=$(POLYNS_HARNESS_INSIDE=1 POLYNS_HARNESS_CHECK_ONLY=1 POLYNS_HARNESS_OUTER_NS=$here \
+        bash -c 'source "$1"; harness_enter' refusal "$harness" 2>&1) || status=$?
+    assert_eq "$status" 1 "harness_enter refuses in the caller's namespace"
+    assert_contains "$out" "REFUSING to run" "the refusal says why"
+
+    status=0
+    out=$(env -u POLYNS_HARNESS_OUTER_NS POLYNS_HARNESS_INSIDE=1 POLYNS_HARNESS_CHECK_ONLY=1 \
+        bash -c 'source "$1"; harness_enter' refusal "$harness" 2>&1) || status=$?
+    assert_eq "$status" 1 "harness_enter refuses a forged POLYNS_HARNESS_INSIDE"
+
+    if [[ $(readlink /proc/2/ns/mnt 2>/dev/null) == "$here" || $(readlink /proc/1/ns/mnt 2>/dev/null) == "$here" ]]; then
+        status=0
+        out=$(POLYNS_HARNESS_INSIDE=1 POLYNS_HARNESS_CHECK_ONLY=1 POLYNS_HARNESS_OUTER_NS=mnt:[0] \
+            bash -c 'source "$1"; harness_enter' refusal "$harness" 2>&1) || status=$?
+        assert_eq "$status" 1 "harness_enter refuses in the init namespace even with a wrong outer record"
+    fi
+
+    # The same check in a throwaway namespace, where it must pass.
+    status=0
+    out=$(unshare --mount --propagation private -- env POLYNS_HARNESS_INSIDE=1 POLYNS_HARNESS_CHECK_ONLY=1 \
+        POLYNS_HARNESS_OUTER_NS=$here bash -c 'source "$1"; harness_enter' refusal "$harness" 2>&1) || status=$?
+    assert_eq "$status" 0 "harness_enter accepts its own namespace ($out)"
+fi
+
+harness_enter "$@"
+
+# ------------------------------------------------------------ the namespace
+assert_eq "$(readlink /proc/self/ns/mnt)" "$POLYNS_HARNESS_NS" "running in the harness namespace"
+[[ $POLYNS_HARNESS_NS != "$POLYNS_HARNESS_OUTER_NS" ]] || fail "harness namespace equals the caller's"
+
+mountinfo=$(cat /proc/self/mountinfo)
+for dir in /tmp /var/tmp /home /root /run /var/log /dev /dev/shm; do
+    fstype=$(findmnt -n -o FSTYPE --mountpoint "$dir" | tail -n 1)
+    assert_eq "$fstype" tmpfs "$dir is a private tmpfs"
+done
+assert_eq "$(stat -c %a /tmp)" 1777 "/tmp mode"
+assert_eq "$(stat -c %a /var/tmp)" 1777 "/var/tmp mode"
+assert_eq "$(stat -c %a /home)" 755 "/home mode"
+assert_eq "$(findmnt -n -o FSTYPE --mountpoint /dev/pts | tail -n 1)" devpts "/dev/pts is a devpts"
+assert_contains "$(findmnt -n -o OPTIONS --mountpoint /dev/pts | tail -n 1)" "ptmxmode=666" "/dev/pts is a new instance"
+for file in passwd group shadow gshadow pam.d security; do
+    assert_contains "$mountinfo" " /etc/$file " "/etc/$file is bind-mounted from a copy"
+done
+# Propagation: nothing of ours is shared with a peer group.
+assert_not_contains "$(awk '{print $7}' /proc/self/mountinfo)" "shared:" "no mount is shared"
+
+host_table=$(host_mountinfo)
+assert_not_contains "$host_table" "polyns-test" "the host mount table has none of our mounts"
+
+marker=/tmp/polyns-selftest-marker-$$
+touch "$marker"
+[[ -d $(host_path /tmp) && ! -e $(host_path "$marker") ]] || fail "a file in the private /tmp appeared in the host's /tmp"
+pass "private /tmp is invisible to the host"
+
+# ------------------------------------------------------------------- /dev
+echo data >/dev/null
+assert_eq "$(head -c 4 /dev/zero | od -An -tx1 | tr -d ' \n')" 00000000 "/dev/zero works"
+assert_eq "$(head -c 16 /dev/urandom | wc -c)" 16 "/dev/urandom works"
+exec 9<>/dev/ptmx || fail "cannot open /dev/ptmx"
+exec 9>&-
+pass "/dev/ptmx opens"
+[[ -S /dev/log ]] || fail "/dev/log is not a socket"
+
+# ------------------------------------------------------------ users, groups
+add_group polyns-staff 2001
+add_user alice 1001 polyns-staff
+add_user bob 1002
+add_group polyns-pair 2002 alice,bob
+
+assert_eq "$(getent passwd alice)" "alice:x:1001:1001::/home/alice:/bin/sh" "alice in passwd"
+assert_eq "$(id -u bob)" 1002 "bob resolves"
+assert_eq "$(id -gn alice)" alice "alice's primary group"
+assert_contains " $(id -Gn alice) " " polyns-staff " "alice is in polyns-staff"
+assert_contains " $(id -Gn bob) " " polyns-pair " "bob is in polyns-pair"
+assert_eq "$(getent group polyns-pair)" "polyns-pair:x:2002:alice,bob" "group with members"
+assert_eq "$(getent shadow alice | cut -d: -f2)" "*" "alice has no password but is not locked"
+assert_contains "$(cat /etc/gshadow)" "polyns-staff:!::alice" "gshadow members follow group members"
+assert_eq "$(stat -c '%u:%g %a' /home/alice)" "1001:1001 755" "alice's home"
+
+for file in passwd group shadow gshadow; do
+    host_copy=$(cat "$(host_path "/etc/$file")")
+    assert_not_contains "$host_copy" "alice:" "alice is not in the host's /etc/$file"
+    assert_not_contains "$host_copy" "polyns-staff" "polyns-staff is not in the host's /etc/$file"
+done
+[[ ! -e $(host_path /home/alice) ]] || fail "alice's home appeared on the host"
+
+status=0
+(add_user alice 1003) 2>/dev/null || status=$?
+assert_eq "$status" 1 "adding an existing user fails"
+status=0
+(add_user carol 1001) 2>/dev/null || status=$?
+assert_eq "$status" 1 "adding a user with a used uid fails"
+status=0
+(POLYNS_HARNESS_NS=mnt:[0] add_user carol 1009) 2>/dev/null || status=$?
+assert_eq "$status" 1 "helpers refuse outside the harness namespace"
+
+writable=$(find /etc/pam.d /etc/security ! -type l \( -perm /022 -o ! -user root \) -print)
+assert_eq "$writable" "" "PAM and security copies are root-owned and not group/other-writable"
+
+# ------------------------------------------------------------------- syslog
+logger -t polyns-selftest "hello from $$"
+wait_for_syslog "polyns-selftest.*hello from $$" || fail "logger line did not reach the sink"
+pass "logger reaches the private /dev/log"
+syslog_clear
+assert_eq "$(syslog_lines)" "" "syslog_clear empties the log"
+
+# -------------------------------------------------------------- PAM driver
+require_pam_session
+write_pam_service polyns-permit <<'EOF'
+session required pam_permit.so
+EOF
+write_pam_service polyns-deny <<'EOF'
+session required pam_deny.so
+EOF
+write_pam_service polyns-warn <<'EOF'
+session required pam_warn.so
+session required pam_permit.so
+EOF
+assert_eq "$(stat -c '%U %a' /etc/pam.d/polyns-permit)" "root 644" "service file owner and mode"
+
+status=0
+out=$(pam_session polyns-permit alice -- sh -c 'echo "inside as $(id -u)"; exit 7') || status=$?
+assert_eq "$status" 7 "pam_session returns the command's status"
+assert_eq "$out" "inside as 0" "the command runs as root"
+
+assert_status 0 "--no-cmd opens and closes" pam_session --no-cmd polyns-permit alice
+assert_status 0 "--threads works with a permissive stack" pam_session --threads polyns-permit alice -- true
+
+status=0
+err=$(pam_session polyns-deny alice -- true 2>&1) || status=$?
+assert_eq "$status" 2 "a failing pam_open_session exits 2"
+assert_contains "$err" "pam_open_session(polyns-deny, alice)" "the failure names service and user"
+
+status=0
+err=$(pam_session polyns-permit nosuchuser -- true 2>&1) || status=$?
+assert_eq "$status" 0 "pam_permit lets any user name through"
+
+status=0
+err=$(pam_session polyns-permit alice -- /nonexistent/cmd 2>&1) || status=$?
+assert_eq "$status" 127 "an unexecutable command exits 127"
+
+err=$(pam_session --print-ns polyns-permit alice -- true 2>&1)
+assert_contains "$err" "mntns before=$POLYNS_HARNESS_NS" "--print-ns prints the namespace before"
+assert_contains "$err" "mntns after_open=$POLYNS_HARNESS_NS" "pam_permit does not change the namespace"
+
+fds=$(pam_session --keep-open-fds 3 polyns-permit alice -- sh -c 'ls /proc/self/fd | wc -l')
+[[ $fds -ge 6 ]] || fail "--keep-open-fds 3: the command sees only $fds fds"
+pass "--keep-open-fds passes extra fds on"
+
+syslog_clear
+pam_session polyns-warn alice -- true
+wait_for_syslog "pam_warn.*user=\[alice\]" || fail "pam_warn's line did not reach the sink"
+pass "a PAM module's pam_syslog reaches the sink"
+
+# ------------------------------------------------------------------ nesting
+out=$(bash -c 'source "$1"; harness_enter; add_user dave 1004; echo nested-ok' nested "$HARNESS_LIB_DIR/harness.sh")
+assert_eq "$out" "nested-ok" "a nested script reuses the harness world"
+assert_eq "$(id -u dave)" 1004 "and its changes are visible to the test"
+
+pass "harness self-test complete"

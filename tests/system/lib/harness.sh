@@ -1,0 +1,438 @@
+# shellcheck shell=bash
+# polyns system-test harness. Source it, then call harness_enter "$@" first:
+#
+#   #!/bin/bash
+#   source "$(dirname "$0")/lib/harness.sh"
+#   harness_enter "$@"
+#   require_module
+#   add_user alice 1001
+#   write_pam_service polyns-test <<EOF
+#   session required $POLYNS_MODULE
+#   EOF
+#   out=$(pam_session polyns-test alice -- cat /proc/self/mountinfo)
+#   assert_contains "$out" " /tmp " "alice's /tmp is a mount"
+#
+# harness_enter re-executes the script in a throwaway mount namespace
+# (propagation private) and builds a private world there: tmpfs over /tmp,
+# /var/tmp, /home, /root, /run (with /run/polyns-test, /run/sshd, /run/lock)
+# and /var/log; private copies of /etc/{passwd,group,shadow,gshadow},
+# /etc/pam.d and /etc/security bind-mounted over the originals; a private
+# /dev (null zero full random urandom tty, a new devpts instance, /dev/shm)
+# whose /dev/log is a syslog sink. Nothing a test does there reaches the host:
+# the namespace and all its mounts vanish with the last process in it.
+#
+# Shell mode: `set -euo pipefail` (and an ERR trap naming the failing line).
+# Do not install your own EXIT trap: it would replace the harness's cleanup;
+# register cleanups with harness_on_exit instead.
+#
+# Environment (meson sets these; computed from the tree when run by hand):
+#   POLYNS_SOURCE_DIR POLYNS_BUILD_DIR POLYNS_MODULE POLYNS_CLI
+#   POLYNS_PAM_SESSION POLYNS_SYSLOG_SINK
+# Set inside: POLYNS_TEST_ROOT (/run/polyns-test), POLYNS_SYSLOG_FILE.
+
+set -euo pipefail
+set -E
+trap '_harness_err_report $? "${BASH_SOURCE[0]:-?}" "$LINENO" "$BASH_COMMAND"' ERR
+
+_harness_err_report() {
+    echo "harness: command failed (exit $1) at $2:$3: $4" >&2
+}
+
+HARNESS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${POLYNS_SOURCE_DIR:=$(cd "$HARNESS_LIB_DIR/../../.." && pwd)}"
+if [[ -z ${POLYNS_BUILD_DIR:-} ]]; then
+    if [[ -f $PWD/build.ninja ]]; then
+        POLYNS_BUILD_DIR=$PWD
+    else
+        POLYNS_BUILD_DIR=$POLYNS_SOURCE_DIR/build
+    fi
+fi
+: "${POLYNS_MODULE:=$POLYNS_BUILD_DIR/src/pam/pam_polyns.so}"
+: "${POLYNS_CLI:=$POLYNS_BUILD_DIR/src/cli/polyns}"
+: "${POLYNS_PAM_SESSION:=$POLYNS_BUILD_DIR/tests/system/polyns-pam-session}"
+: "${POLYNS_SYSLOG_SINK:=$POLYNS_BUILD_DIR/tests/system/polyns-syslog-sink}"
+export POLYNS_SOURCE_DIR POLYNS_BUILD_DIR POLYNS_MODULE POLYNS_CLI POLYNS_PAM_SESSION POLYNS_SYSLOG_SINK
+
+POLYNS_TEST_ROOT=/run/polyns-test
+POLYNS_SYSLOG_FILE=$POLYNS_TEST_ROOT/syslog.log
+export POLYNS_TEST_ROOT POLYNS_SYSLOG_FILE
+
+case ":$PATH:" in
+*:/usr/sbin:*) ;;
+*) PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin ;;
+esac
+export PATH
+
+# ---------------------------------------------------------------- assertions
+
+pass() { echo "PASS: $*"; }
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+skip() {
+    echo "SKIP: $*"
+    exit 77
+}
+
+# assert_eq ACTUAL EXPECTED MSG
+assert_eq() {
+    if [[ "$1" == "$2" ]]; then
+        pass "$3"
+    else
+        fail "$3: expected [$2], got [$1]"
+    fi
+}
+
+# assert_contains HAYSTACK NEEDLE MSG (fixed string)
+assert_contains() {
+    if [[ "$1" == *"$2"* ]]; then
+        pass "$3"
+    else
+        printf '%s\n' "--- text searched:" "$1" "---" >&2
+        fail "$3: [$2] not found"
+    fi
+}
+
+# assert_not_contains HAYSTACK NEEDLE MSG (fixed string)
+assert_not_contains() {
+    if [[ "$1" != *"$2"* ]]; then
+        pass "$3"
+    else
+        printf '%s\n' "--- text searched:" "$1" "---" >&2
+        fail "$3: [$2] found"
+    fi
+}
+
+# assert_status EXPECTED_STATUS MSG CMD...: runs CMD, compares its exit status.
+assert_status() {
+    local expected=$1 message=$2 status=0
+    shift 2
+    "$@" || status=$?
+    assert_eq "$status" "$expected" "$message (exit status of: $*)"
+}
+
+# ------------------------------------------------------------ the namespace
+
+_harness_mount_ns() { readlink /proc/self/ns/mnt; }
+
+# The init mount namespace as far as we can see it: PID 1's (unreadable in
+# some VMs, e.g. firecracker's process_api denies it even to root) and
+# kthreadd's (kernel threads always live in the initial namespaces).
+_harness_init_namespaces() {
+    readlink /proc/1/ns/mnt 2>/dev/null || true
+    if [[ $(cat /proc/2/comm 2>/dev/null) == kthreadd ]]; then
+        readlink /proc/2/ns/mnt 2>/dev/null || true
+    fi
+}
+
+# Refuses (exit 1) unless we are in a mount namespace of our own: not the one
+# harness_enter was called from, and not the init namespace.
+_harness_check_namespace() {
+    local here outer init_ns
+    here=$(_harness_mount_ns)
+    outer=${POLYNS_HARNESS_OUTER_NS:-}
+    if [[ -z $outer ]]; then
+        echo "harness: REFUSING to run: POLYNS_HARNESS_INSIDE is set but no outer namespace was recorded;" \
+            "start the test through harness_enter, not with POLYNS_HARNESS_INSIDE by hand" >&2
+        exit 1
+    fi
+    if [[ $here == "$outer" ]]; then
+        echo "harness: REFUSING to run: still in the caller's mount namespace ($here);" \
+            "this would modify the host's /etc and mounts" >&2
+        exit 1
+    fi
+    for init_ns in $(_harness_init_namespaces); do
+        if [[ $here == "$init_ns" ]]; then
+            echo "harness: REFUSING to run: in the init mount namespace ($here);" \
+                "this would modify the host's /etc and mounts" >&2
+            exit 1
+        fi
+    done
+}
+
+# Fails unless harness_enter has built the private world in this namespace;
+# every helper that writes /etc or mounts calls it first.
+_harness_require_inside() {
+    if [[ -z ${POLYNS_HARNESS_NS:-} || ! -e $POLYNS_TEST_ROOT/.ready ]] ||
+        [[ $(_harness_mount_ns) != "$POLYNS_HARNESS_NS" ]]; then
+        fail "${FUNCNAME[1]:-harness}: not inside the harness namespace (call harness_enter \"\$@\" first)"
+    fi
+}
+
+# harness_on_exit CMD...: run CMD (as one eval'd string) when the script exits,
+# before the harness's own cleanup; last registered runs first.
+_harness_exit_actions=()
+harness_on_exit() { _harness_exit_actions=("$*" "${_harness_exit_actions[@]}"); }
+
+_harness_cleanup() {
+    local status=$? action
+    trap - ERR
+    set +e
+    for action in "${_harness_exit_actions[@]}"; do
+        eval "$action"
+    done
+    if [[ -n ${_harness_sink_pid:-} ]]; then
+        kill -TERM "$_harness_sink_pid" 2>/dev/null
+        wait "$_harness_sink_pid" 2>/dev/null
+    fi
+    return "$status"
+}
+
+_harness_tmpfs() { # DIR MODE [EXTRA_OPTIONS]
+    mkdir -p "$1"
+    mount -t tmpfs -o "mode=$2${3:+,$3}" polyns-test "$1"
+}
+
+_harness_setup_private_dev() {
+    local hostdev=$POLYNS_TEST_ROOT/hostdev node tty_gid
+    mkdir -p "$hostdev"
+    mount --bind /dev "$hostdev"
+    _harness_tmpfs /dev 0755 nosuid
+    for node in null zero full random urandom tty; do
+        : >"/dev/$node"
+        mount --bind "$hostdev/$node" "/dev/$node"
+    done
+    umount "$hostdev"
+    rmdir "$hostdev"
+    ln -s /proc/self/fd /dev/fd
+    ln -s /proc/self/fd/0 /dev/stdin
+    ln -s /proc/self/fd/1 /dev/stdout
+    ln -s /proc/self/fd/2 /dev/stderr
+    tty_gid=$(getent group tty | cut -d: -f3 || true)
+    mkdir /dev/pts
+    mount -t devpts -o "newinstance,ptmxmode=0666,mode=620${tty_gid:+,gid=$tty_gid}" devpts /dev/pts
+    ln -s pts/ptmx /dev/ptmx
+    _harness_tmpfs /dev/shm 1777 nosuid,nodev
+}
+
+_harness_start_syslog_sink() {
+    [[ -x $POLYNS_SYSLOG_SINK ]] ||
+        fail "syslog sink not built: $POLYNS_SYSLOG_SINK (run: ninja -C $POLYNS_BUILD_DIR)"
+    : >"$POLYNS_SYSLOG_FILE"
+    "$POLYNS_SYSLOG_SINK" /dev/log "$POLYNS_SYSLOG_FILE" </dev/null >>"$POLYNS_TEST_ROOT/syslog-sink.err" 2>&1 &
+    _harness_sink_pid=$!
+    local tries=0
+    until [[ -S /dev/log ]]; do
+        if ! kill -0 "$_harness_sink_pid" 2>/dev/null; then
+            cat "$POLYNS_TEST_ROOT/syslog-sink.err" >&2
+            fail "syslog sink exited before binding /dev/log"
+        fi
+        ((++tries > 500)) && fail "syslog sink did not create /dev/log within 5s"
+        sleep 0.01
+    done
+}
+
+_harness_setup() {
+    mount --make-rprivate /
+
+    # /run first: /run/polyns-test lives there. A tmpfs over all of /run also
+    # catches what PAM stacks write there (pam_motd's /run/motd.dynamic, ...).
+    _harness_tmpfs /run 0755 nosuid,nodev
+    mkdir -m 0755 "$POLYNS_TEST_ROOT" "$POLYNS_TEST_ROOT/etc" /run/sshd /run/user
+    mkdir -m 1777 /run/lock
+    ln -s /dev/shm /run/shm
+
+    _harness_tmpfs /tmp 1777
+    _harness_tmpfs /var/tmp 1777
+    _harness_tmpfs /home 0755
+    _harness_tmpfs /root 0700
+    # sshd, su and login write wtmp/btmp/lastlog.
+    _harness_tmpfs /var/log 0755
+    local utmp_gid
+    utmp_gid=$(getent group utmp | cut -d: -f3 || echo 0)
+    install -m 0664 -o 0 -g "$utmp_gid" /dev/null /var/log/wtmp
+    install -m 0664 -o 0 -g "$utmp_gid" /dev/null /var/log/lastlog
+    install -m 0660 -o 0 -g "$utmp_gid" /dev/null /var/log/btmp
+
+    local file
+    for file in passwd group shadow gshadow; do
+        cp -a "/etc/$file" "$POLYNS_TEST_ROOT/etc/$file"
+        mount --bind "$POLYNS_TEST_ROOT/etc/$file" "/etc/$file"
+    done
+    # polyns trusts config only if root-owned and not group/other-writable.
+    local dir
+    for dir in pam.d security; do
+        cp -a "/etc/$dir" "$POLYNS_TEST_ROOT/$dir"
+        chown -R 0:0 "$POLYNS_TEST_ROOT/$dir"
+        chmod -R go-w "$POLYNS_TEST_ROOT/$dir"
+        mount --bind "$POLYNS_TEST_ROOT/$dir" "/etc/$dir"
+    done
+
+    _harness_setup_private_dev
+    _harness_start_syslog_sink
+
+    touch "$POLYNS_TEST_ROOT/.ready"
+}
+
+# harness_enter "$@": the first line of every system test.
+harness_enter() {
+    if [[ $(id -u) != 0 ]]; then
+        skip "system tests need root (they mount and add users inside a throwaway namespace)"
+    fi
+    if [[ -z ${POLYNS_HARNESS_INSIDE:-} ]]; then
+        command -v unshare >/dev/null || fail "unshare (util-linux) not found"
+        local script
+        script=$(realpath -- "$0")
+        POLYNS_HARNESS_OUTER_NS=$(_harness_mount_ns)
+        # Our parent stays in the caller's namespace while we run: its
+        # /proc/PID/root and mountinfo are the host's view (see host_path).
+        POLYNS_HARNESS_OUTER_PID=$PPID
+        export POLYNS_HARNESS_OUTER_NS POLYNS_HARNESS_OUTER_PID
+        exec unshare --mount --propagation private -- env POLYNS_HARNESS_INSIDE=1 bash "$script" "$@"
+    fi
+    _harness_check_namespace
+    if [[ ${POLYNS_HARNESS_CHECK_ONLY:-} == 1 ]]; then
+        echo "harness: namespace check passed (POLYNS_HARNESS_CHECK_ONLY: nothing mounted)"
+        exit 0
+    fi
+    # A nested script (e.g. a helper sourced by a test) in an already built world.
+    if [[ ${POLYNS_HARNESS_NS:-} == "$(_harness_mount_ns)" && -e $POLYNS_TEST_ROOT/.ready ]]; then
+        return 0
+    fi
+    trap _harness_cleanup EXIT
+    _harness_setup
+    POLYNS_HARNESS_NS=$(_harness_mount_ns)
+    export POLYNS_HARNESS_NS
+    case $PWD in
+    /tmp | /tmp/* | /var/tmp | /var/tmp/* | /home | /home/* | /run | /run/* | /root | /root/*) cd / ;;
+    esac
+}
+
+# ------------------------------------------------------------ the host's view
+
+# The pid of a live process in the caller's (host) namespace, or fail.
+_harness_outer_pid() {
+    local pid=${POLYNS_HARNESS_OUTER_PID:-}
+    [[ -n $pid && $(readlink "/proc/$pid/ns/mnt" 2>/dev/null) == "${POLYNS_HARNESS_OUTER_NS:-}" ]] ||
+        fail "the host's view is gone (caller pid ${pid:-?} exited or changed namespace)"
+    echo "$pid"
+}
+
+# host_path PATH: a path through which PATH is read as the host sees it
+# (read only, please), e.g. [[ -e $(host_path /tmp/x) ]].
+host_path() {
+    local pid
+    pid=$(_harness_outer_pid)
+    echo "/proc/$pid/root$1"
+}
+
+# host_mountinfo: the host namespace's mount table.
+host_mountinfo() {
+    local pid
+    pid=$(_harness_outer_pid)
+    cat "/proc/$pid/mountinfo"
+}
+
+# ------------------------------------------------------------ users, groups
+
+# Rewrites FILE in place (it is a bind mount: rename(2) over it fails with
+# EBUSY, so sed -i and friends cannot be used) adding MEMBER to GROUP's list
+# in field FIELD.
+_harness_add_member() { # FILE GROUP MEMBER FIELD
+    local file=$1 group=$2 member=$3 field=$4 updated
+    grep -q "^$group:" "$file" || fail "no group $group in $file"
+    updated=$(awk -F: -v OFS=: -v g="$group" -v m="$member" -v f="$field" '
+        $1 == g { $f = ($f == "" ? m : $f "," m) } { print }' "$file")
+    printf '%s\n' "$updated" >"$file"
+}
+
+_harness_check_new_name() { # FILE NAME ID
+    if cut -d: -f1 "$1" | grep -qxF -- "$2"; then fail "$2 already exists in $1"; fi
+    if cut -d: -f3 "$1" | grep -qxF -- "$3"; then fail "id $3 already used in $1"; fi
+}
+
+# add_group NAME GID [MEMBER[,MEMBER...]...]
+add_group() {
+    _harness_require_inside
+    local name=$1 gid=$2
+    shift 2
+    local members
+    members=$(IFS=,; echo "$*")
+    _harness_check_new_name /etc/group "$name" "$gid"
+    echo "$name:x:$gid:$members" >>/etc/group
+    echo "$name:!::$members" >>/etc/gshadow
+}
+
+# add_user NAME UID [SUPPLEMENTARY_GROUP...]: primary group NAME (gid UID),
+# home /home/NAME (owned by the user, 0755), shell /bin/sh, password "*"
+# (no password, but not locked: sshd key logins work).
+add_user() {
+    _harness_require_inside
+    local name=$1 uid=$2 group
+    shift 2
+    _harness_check_new_name /etc/passwd "$name" "$uid"
+    _harness_check_new_name /etc/group "$name" "$uid"
+    local today=$(($(date +%s) / 86400))
+    echo "$name:x:$uid:$uid::/home/$name:/bin/sh" >>/etc/passwd
+    echo "$name:x:$uid:" >>/etc/group
+    echo "$name:*:$today:0:99999:7:::" >>/etc/shadow
+    echo "$name:!::" >>/etc/gshadow
+    for group in "$@"; do
+        _harness_add_member /etc/group "$group" "$name" 4
+        _harness_add_member /etc/gshadow "$group" "$name" 4
+    done
+    install -d -o "$uid" -g "$uid" -m 0755 "/home/$name"
+}
+
+# write_pam_service NAME: the stack from stdin into /etc/pam.d/NAME (0644 root).
+write_pam_service() {
+    _harness_require_inside
+    [[ $1 =~ ^[A-Za-z0-9._-]+$ ]] || fail "write_pam_service: bad service name [$1]"
+    cat >"/etc/pam.d/$1"
+    chown 0:0 "/etc/pam.d/$1"
+    chmod 0644 "/etc/pam.d/$1"
+}
+
+# --------------------------------------------------------------- the product
+
+# Fail (not skip) when something under test has not been built: a test that
+# silently skips proves nothing.
+require_module() {
+    [[ -f $POLYNS_MODULE ]] || fail "pam_polyns.so not built: $POLYNS_MODULE (run: ninja -C $POLYNS_BUILD_DIR)"
+}
+require_cli() {
+    [[ -x $POLYNS_CLI ]] || fail "polyns CLI not built: $POLYNS_CLI (run: ninja -C $POLYNS_BUILD_DIR)"
+}
+require_pam_session() {
+    [[ -x $POLYNS_PAM_SESSION ]] ||
+        fail "PAM driver not built: $POLYNS_PAM_SESSION (run: ninja -C $POLYNS_BUILD_DIR)"
+}
+
+# pam_session [DRIVER_OPTIONS] SERVICE USER [--] CMD...: see pam_session.cpp.
+# Exit status: CMD's; 2 = pam_open_session failed; 3 = other PAM error.
+pam_session() {
+    _harness_require_inside
+    require_pam_session
+    "$POLYNS_PAM_SESSION" "$@"
+}
+
+# ------------------------------------------------------------------- syslog
+
+# syslog_lines [EXTENDED_REGEX]: what the private /dev/log received so far.
+syslog_lines() {
+    if [[ $# -gt 0 ]]; then
+        grep -E -- "$1" "$POLYNS_SYSLOG_FILE" || true
+    else
+        cat "$POLYNS_SYSLOG_FILE"
+    fi
+}
+
+syslog_clear() { : >"$POLYNS_SYSLOG_FILE"; }
+
+# wait_for_syslog EXTENDED_REGEX [TIMEOUT_SECONDS=5]: datagrams are delivered
+# asynchronously; returns 1 (printing what arrived) on timeout.
+wait_for_syslog() {
+    local pattern=$1 timeout=${2:-5} deadline
+    deadline=$(($(date +%s%N) + timeout * 1000000000))
+    until grep -qE -- "$pattern" "$POLYNS_SYSLOG_FILE"; do
+        if (($(date +%s%N) > deadline)); then
+            echo "harness: no syslog line matching [$pattern] within ${timeout}s; received:" >&2
+            sed 's/^/  /' "$POLYNS_SYSLOG_FILE" >&2
+            return 1
+        fi
+        sleep 0.02
+    done
+}
