@@ -12,6 +12,9 @@
 #   out=$(pam_session polyns-test alice -- cat /proc/self/mountinfo)
 #   assert_contains "$out" " /tmp " "alice's /tmp is a mount"
 #
+# Or run it: `bash tests/system/lib/harness.sh [CMD...]` runs CMD (default: an
+# interactive shell) inside a fresh harness world.
+#
 # harness_enter re-executes the script in a throwaway mount namespace
 # (propagation private) and builds a private world there: tmpfs over /tmp,
 # /var/tmp, /home, /root, /run (with /run/polyns-test, /run/sshd, /run/lock)
@@ -163,7 +166,8 @@ _harness_require_inside() {
 }
 
 # harness_on_exit CMD...: run CMD (as one eval'd string) when the script exits,
-# before the harness's own cleanup; last registered runs first.
+# before the harness's own cleanup; last registered runs first. The script's
+# exit status is in $HARNESS_EXIT_STATUS then.
 _harness_exit_actions=()
 harness_on_exit() { _harness_exit_actions=("$*" "${_harness_exit_actions[@]}"); }
 
@@ -171,9 +175,16 @@ _harness_cleanup() {
     local status=$? action
     trap - ERR
     set +e
+    HARNESS_EXIT_STATUS=$status
     for action in "${_harness_exit_actions[@]}"; do
         eval "$action"
     done
+    # A failed test's log should say what the modules logged.
+    if [[ $status != 0 && $status != 77 && -s $POLYNS_SYSLOG_FILE ]]; then
+        echo "--- harness: last syslog lines received (of $(wc -l <"$POLYNS_SYSLOG_FILE")):" >&2
+        tail -n 40 "$POLYNS_SYSLOG_FILE" >&2
+        echo "---" >&2
+    fi
     if [[ -n ${_harness_sink_pid:-} ]]; then
         kill -TERM "$_harness_sink_pid" 2>/dev/null
         wait "$_harness_sink_pid" 2>/dev/null
@@ -276,6 +287,8 @@ harness_enter() {
         command -v unshare >/dev/null || fail "unshare (util-linux) not found"
         local script
         script=$(realpath -- "$0")
+        [[ -f $script ]] ||
+            fail "harness_enter re-executes its script, but \$0 ($0) is not a file; use: bash $HARNESS_LIB_DIR/harness.sh CMD..."
         POLYNS_HARNESS_OUTER_NS=$(_harness_mount_ns)
         # Our parent stays in the caller's namespace while we run: its
         # /proc/PID/root and mountinfo are the host's view (see host_path).
@@ -436,3 +449,19 @@ wait_for_syslog() {
         sleep 0.02
     done
 }
+
+# ------------------------------------------------------------ run directly
+# bash tests/system/lib/harness.sh [CMD...]: CMD (default: an interactive
+# shell) inside a fresh harness world, for debugging and experiments.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+    harness_enter "$@"
+    set +e
+    trap - ERR
+    if [[ $# -eq 0 ]]; then
+        echo "harness: inside $(readlink /proc/self/ns/mnt); exit the shell to throw the world away" >&2
+        bash -i
+    else
+        "$@"
+    fi
+    exit $?
+fi
