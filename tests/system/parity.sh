@@ -1,0 +1,327 @@
+#!/bin/bash
+# Parity with Linux-PAM: every namespace.conf of tests/system/parity/ is run
+# through the distribution's pam_namespace.so (Linux-PAM 1.5.2 on Debian 12)
+# and through pam_polyns.so with instance_mode=mirror, for several users, each
+# module in a fresh world (new tmpfs over /tmp, /var/tmp, /home and /root).
+# Inside every session parity/probe.sh reports which polydirs are mounted from
+# which instance directory (resolved exactly from the mount's device and root
+# field), the instance's owner:group:mode and mount flags; the runner also
+# records whether the session opened and what namespace.init was called with.
+# Both modules must agree on all of it, apart from differences a corpus file
+# declares with `#@ known-difference:` (each one listed in COMPATIBILITY.md).
+#
+# Usage: parity.sh [CORPUS_FILE_NAME_PATTERN]   (default: all of parity/*.conf)
+# Corpus directives (comment lines starting with "#@"):
+#   #@ users: NAME...        sessions to open, in order (default: alice bob)
+#                            LONG80 LONG81 LONG100 = users with names that long
+#   #@ args: ARG...          module arguments given to both modules
+#   #@ mkdir: MODE OWNER:GROUP PATH   made before the sessions, in each fresh
+#                            world; $USER/$HOME in PATH or OWNER: once per user
+#   #@ init: log             install namespace.init (and namespace.d/other.init)
+#                            that log their arguments; compared too
+#   #@ normalize: tmpdir     the last 6 characters of an instance name are random
+#   #@ file: namespace.d/N.conf   following lines go to that drop-in
+#   #@ known-difference: TEXT     a mismatch is expected (see COMPATIBILITY.md)
+source "$(dirname "$0")/lib/harness.sh"
+harness_enter "$@"
+require_module
+require_pam_session
+
+LINUX_PAM_MODULE=${LINUX_PAM_NAMESPACE:-/usr/lib/x86_64-linux-gnu/security/pam_namespace.so}
+[[ -f $LINUX_PAM_MODULE ]] || skip "Linux-PAM's pam_namespace.so not found at $LINUX_PAM_MODULE"
+
+PARITY_DIR=$POLYNS_SOURCE_DIR/tests/system/parity
+WORK=$POLYNS_TEST_ROOT/parity
+mkdir -p "$WORK"
+SERVICE=parity-test
+pattern=${1:-*}
+
+# ------------------------------------------------------------------ users
+long_name() { # LENGTH: a user name of exactly LENGTH characters
+    local name=long
+    while ((${#name} < $1)); do name+=x; done
+    printf '%s' "${name:0:$1}"
+}
+LONG80=$(long_name 80)
+LONG81=$(long_name 81)
+LONG100=$(long_name 100)
+add_user alice 1001
+add_user bob 1002
+add_user carol 1003
+add_user "$LONG80" 1080
+add_user "$LONG81" 1081
+add_user "$LONG100" 1100
+ALL_USERS=(root alice bob carol "$LONG80" "$LONG81" "$LONG100")
+
+user_name() { # corpus spelling -> user name
+    case $1 in
+        LONG80) echo "$LONG80" ;; LONG81) echo "$LONG81" ;; LONG100) echo "$LONG100" ;;
+        *) echo "$1" ;;
+    esac
+}
+short_name() { # user name -> how the report shows it
+    case $1 in
+        "$LONG80") echo LONG80 ;; "$LONG81") echo LONG81 ;; "$LONG100") echo LONG100 ;;
+        *) echo "$1" ;;
+    esac
+}
+
+# The Debian namespace.init copies /etc/skel into new homes; the corpus
+# installs its own script where it wants one.
+rm -f /etc/security/namespace.init /etc/security/namespace.d/*
+
+# ------------------------------------------------------------ corpus files
+directive() { # FILE NAME: values of "#@ NAME:" lines, one per line
+    sed -n "s/^#@ $2:[[:space:]]*//p" "$1"
+}
+
+# Splits FILE into namespace.conf and drop-ins under DIR.
+write_config_files() { # FILE DIR
+    local file=$1 dir=$2 target=$2/namespace.conf line
+    mkdir -p "$dir/namespace.d"
+    : >"$target"
+    while IFS= read -r line || [[ -n $line ]]; do
+        if [[ $line =~ ^#@\ file:\ *(namespace\.d/[A-Za-z0-9._-]+\.conf)\ *$ ]]; then
+            target=$dir/${BASH_REMATCH[1]}
+            : >"$target"
+            continue
+        fi
+        printf '%s\n' "$line" >>"$target"
+    done <"$file"
+}
+
+# Splits LINE into the array `fields` as namespace.conf does (blanks separate,
+# double quotes group); nothing is expanded.
+split_fields() { # LINE
+    local line=$1 field="" in_field=0 quoted=0 c i
+    fields=()
+    for ((i = 0; i < ${#line}; i++)); do
+        c=${line:i:1}
+        if [[ $c == '"' ]]; then
+            quoted=$((1 - quoted))
+            in_field=1
+        elif [[ $quoted == 0 && ( $c == ' ' || $c == $'\t' ) ]]; then
+            ((in_field)) && fields+=("$field")
+            field=""
+            in_field=0
+        else
+            field+=$c
+            in_field=1
+        fi
+    done
+    ((in_field)) && fields+=("$field")
+    return 0
+}
+
+# Refuses a corpus whose paths could reach outside the fresh tmpfs mounts.
+check_paths_confined() { # DIR
+    local f fields polydir prefix method
+    for f in "$1"/namespace.conf "$1"/namespace.d/*.conf; do
+        [[ -f $f ]] || continue
+        while IFS= read -r line; do
+            line=${line%%#*}
+            [[ $line =~ [^[:space:]] ]] || continue
+            split_fields "$line"
+            polydir=${fields[0]}
+            prefix=${fields[1]:-}
+            method=${fields[2]:-}
+            for p in "$polydir" "$prefix"; do
+                [[ $p == "$prefix" && $method == tmpfs* ]] && continue
+                case $p in
+                    /tmp | /tmp/* | /var/tmp | /var/tmp/* | /home/* | /root/* | '$HOME' | '$HOME/'*) ;;
+                    *) fail "$f: path [$p] is outside /tmp, /var/tmp, /home and \$HOME" ;;
+                esac
+            done
+        done <"$f"
+    done
+}
+
+expand_for_user() { # TEXT USER
+    local text=$1 user=$2 home
+    home=$(getent passwd "$user" | cut -d: -f6)
+    text=${text//'$HOME'/$home}
+    text=${text//'$USER'/$user}
+    printf '%s' "$text"
+}
+
+make_dirs() { # CORPUS_FILE USERS...
+    local file=$1 spec mode owner path user
+    shift
+    while IFS= read -r spec; do
+        [[ -n $spec ]] || continue
+        read -r mode owner path <<<"$spec"
+        path=${path#\"}
+        path=${path%\"}
+        if [[ $path == *'$'* || $owner == *'$'* ]]; then
+            for user in "$@"; do
+                make_one_dir "$mode" "$(expand_for_user "$owner" "$user")" \
+                    "$(expand_for_user "$path" "$user")"
+            done
+        else
+            make_one_dir "$mode" "$owner" "$path"
+        fi
+    done < <(directive "$file" mkdir)
+}
+
+make_one_dir() { # MODE OWNER:GROUP PATH
+    case $3 in
+        /tmp/* | /var/tmp/* | /home/* | /root/*) ;;
+        *) fail "mkdir directive outside the fresh tmpfs mounts: $3" ;;
+    esac
+    mkdir -p -- "$3"
+    chown -- "$2" "$3"
+    chmod -- "$1" "$3"
+}
+
+install_init_scripts() {
+    local script
+    for script in /etc/security/namespace.init /etc/security/namespace.d/other.init; do
+        cat >"$script" <<EOF
+#!/bin/sh
+echo "$(basename "$script") \$*" >> $WORK/init.log
+EOF
+        chown root:root "$script"
+        chmod 0755 "$script"
+    done
+}
+
+# ------------------------------------------------------------ fresh world
+fresh_world() {
+    local d user home
+    mount -t tmpfs -o mode=1777 parity /tmp
+    mount -t tmpfs -o mode=1777 parity /var/tmp
+    mount -t tmpfs -o mode=0755 parity /home
+    mount -t tmpfs -o mode=0700 parity /root
+    for user in "${ALL_USERS[@]}"; do
+        [[ $user == root ]] && continue
+        home=$(getent passwd "$user" | cut -d: -f6)
+        install -d -o "$user" -g "$user" -m 0755 "$home"
+    done
+}
+
+drop_world() {
+    local d
+    for d in /root /home /var/tmp /tmp; do umount -l "$d"; done
+}
+
+# ------------------------------------------------------------ one module run
+# run_module CORPUS_FILE MODULE_LABEL → $WORK/result.LABEL (one block per session)
+run_module() {
+    local file=$1 label=$2 module args=() user i=0 status out
+    read -ra args <<<"$(directive "$file" args | tr '\n' ' ')"
+    if [[ $label == linux-pam ]]; then
+        module=$LINUX_PAM_MODULE
+    else
+        module=$POLYNS_MODULE
+        args=(instance_mode=mirror "${args[@]}")
+    fi
+    printf 'session required %s %s\n' "$module" "${args[*]}" | write_pam_service "$SERVICE"
+
+    local confdir=$WORK/conf
+    rm -rf "$confdir"
+    write_config_files "$file" "$confdir"
+    check_paths_confined "$confdir"
+    cp "$confdir/namespace.conf" /etc/security/namespace.conf
+    rm -f /etc/security/namespace.d/*.conf /etc/security/namespace.init /etc/security/namespace.d/other.init
+    cp "$confdir"/namespace.d/*.conf /etc/security/namespace.d/ 2>/dev/null || true
+    chmod 0644 /etc/security/namespace.conf /etc/security/namespace.d/*.conf 2>/dev/null || true
+    [[ $(directive "$file" init) == log ]] && install_init_scripts
+
+    local users=()
+    read -ra users <<<"$(directive "$file" users | tr '\n' ' ')"
+    ((${#users[@]})) || users=(alice bob)
+    local names=()
+    for user in "${users[@]}"; do names+=("$(user_name "$user")"); done
+
+    fresh_world
+    make_dirs "$file" "${names[@]}"
+    cat /proc/self/mountinfo >"$WORK/outer.mountinfo"
+    : >"$WORK/init.log"
+    : >"$WORK/result.$label"
+    syslog_clear
+    for user in "${names[@]}"; do
+        i=$((i + 1))
+        status=0
+        out=$(pam_session "$SERVICE" "$user" -- bash "$PARITY_DIR/probe.sh" "$WORK/outer.mountinfo" \
+            2>"$WORK/stderr.$label.$i") || status=$?
+        {
+            echo "session $i $(short_name "$user")"
+            if ((status == 2)); then
+                echo "  open failed"
+            elif ((status != 0)); then
+                echo "  error $status: $(tr '\n' ' ' <"$WORK/stderr.$label.$i")"
+            else
+                normalize "$file" <<<"$out" | { grep -v -e $'\tprotect\t' -e '^$' || true; } | sed 's/^/  /' | sort
+            fi
+            if [[ -s $WORK/init.log ]]; then
+                normalize "$file" <"$WORK/init.log" | sed 's/^/  init: /'
+                : >"$WORK/init.log"
+            fi
+        } >>"$WORK/result.$label"
+    done
+    cp "$POLYNS_SYSLOG_FILE" "$WORK/syslog.$label"; [[ -n ${PARITY_DEBUG:-} ]] && { cat "$WORK/result.$label" "$WORK/syslog.$label"; }
+    drop_world
+}
+
+# Replaces what is random (tmpdir names) and what is too long to read.
+normalize() { # CORPUS_FILE < lines
+    local sedargs=()
+    if [[ $(directive "$1" normalize) == tmpdir ]]; then
+        sedargs+=(-E -e 's#(/[^/\t ]*)[A-Za-z0-9]{6}(\t| |$)#\1XXXXXX\2#g')
+    fi
+    sedargs+=(-e "s#$LONG100#LONG100#g" -e "s#$LONG81#LONG81#g" -e "s#$LONG80#LONG80#g")
+    sed "${sedargs[@]}"
+}
+
+# ------------------------------------------------------------ main loop
+mismatches=0
+known=0
+table=()
+shopt -s nullglob
+corpus=("$PARITY_DIR"/$pattern.conf)
+((${#corpus[@]})) || fail "no corpus file matches $pattern"
+for file in "${corpus[@]}"; do
+    name=$(basename "$file" .conf)
+    run_module "$file" linux-pam
+    run_module "$file" polyns
+    expected_diff=$(directive "$file" known-difference)
+    # Compare session by session, so the table says which user differs.
+    nsessions=$(grep -c '^session ' "$WORK/result.linux-pam")
+    for ((s = 1; s <= nsessions; s++)); do
+        lp=$(awk -v s="$s" '/^session /{n++} n==s' "$WORK/result.linux-pam")
+        pp=$(awk -v s="$s" '/^session /{n++} n==s' "$WORK/result.polyns")
+        who=$(head -1 <<<"$lp" | cut -d' ' -f3)
+        summary=$(tail -n +2 <<<"$lp" | awk -F'\t' '
+            { sub(/^ +/, "", $1) }
+            NF < 2 { out = out (out == "" ? "" : "; ") $1; next }
+            { out = out (out == "" ? "" : "; ") $1 "<-" ($2 == "bind" ? $3 : $2) }
+            END { print out }')
+        [[ -n $summary ]] || summary="(no mounts)"
+        if [[ $lp == "$pp" ]]; then
+            verdict=match
+        elif [[ -n $expected_diff ]]; then
+            verdict=known-difference
+            known=$((known + 1))
+        else
+            verdict=MISMATCH
+            mismatches=$((mismatches + 1))
+        fi
+        table+=("$(printf '%-32s %-3s %-8s %-16s %s' "$name" "$s" "$who" "$verdict" "$summary")")
+        if [[ $verdict != match ]]; then
+            echo "---- $name, session $s ($who): $verdict ${expected_diff:+($expected_diff)}"
+            diff -u --label linux-pam --label polyns <(echo "$lp") <(echo "$pp") || true
+            if [[ $verdict == MISMATCH ]]; then
+                echo "  syslog (linux-pam):"; sed 's/^/    /' "$WORK/syslog.linux-pam"
+                echo "  syslog (polyns):"; sed 's/^/    /' "$WORK/syslog.polyns"
+            fi
+        fi
+    done
+done
+
+echo
+echo "Parity results (corpus file, session, user, verdict, Linux-PAM's mounts):"
+printf '%s\n' "${table[@]}"
+echo
+echo "${#table[@]} sessions from ${#corpus[@]} corpus files: $((${#table[@]} - mismatches - known)) match, $known known differences, $mismatches mismatches"
+((mismatches == 0)) || fail "$mismatches sessions differ between pam_namespace.so and pam_polyns.so instance_mode=mirror"
+pass "pam_polyns.so instance_mode=mirror matches pam_namespace.so on ${#corpus[@]} corpus files"
