@@ -165,6 +165,47 @@ pam_session polyns-warn alice -- true
 wait_for_syslog "pam_warn.*user=\[alice\]" || fail "pam_warn's line did not reach the sink"
 pass "a PAM module's pam_syslog reaches the sink"
 
+# The driver's second thread really exists while pam_open_session runs:
+# pam_exec's child counts its parent's (the driver's) threads.
+cat >"$POLYNS_TEST_ROOT/count-tasks.sh" <<'EOF2'
+#!/bin/sh
+echo "tasks=$(ls /proc/$PPID/task | wc -l)"
+EOF2
+chmod 0755 "$POLYNS_TEST_ROOT/count-tasks.sh"
+write_pam_service polyns-count-tasks <<EOF2
+session required pam_exec.so stdout $POLYNS_TEST_ROOT/count-tasks.sh
+EOF2
+err=$(pam_session --no-cmd polyns-count-tasks alice 2>&1)
+assert_contains "$err" "tasks=1" "without --threads the driver has one thread at open"
+err=$(pam_session --threads --no-cmd polyns-count-tasks alice 2>&1)
+assert_contains "$err" "tasks=2" "with --threads the driver has two threads at open"
+
+# ---------------------------------------------------- the host snapshot check
+# host_snapshot.sh run here (where changes are harmless) must notice a new
+# mount and a changed account file.
+snapshot_build=$POLYNS_TEST_ROOT/snapshot-check
+mkdir -p "$snapshot_build"
+snapshot=$POLYNS_SOURCE_DIR/tests/system/host_snapshot.sh
+POLYNS_BUILD_DIR=$snapshot_build bash "$snapshot" begin >/dev/null
+assert_status 0 "host_snapshot: no change passes" env POLYNS_BUILD_DIR="$snapshot_build" bash "$snapshot" end
+POLYNS_BUILD_DIR=$snapshot_build bash "$snapshot" begin >/dev/null
+mkdir /tmp/snapshot-mount
+mount -t tmpfs snapshot-check /tmp/snapshot-mount
+status=0
+out=$(POLYNS_BUILD_DIR=$snapshot_build bash "$snapshot" end 2>&1) || status=$?
+assert_eq "$status" 1 "host_snapshot: a new mount fails the check"
+assert_contains "$out" "snapshot-check" "host_snapshot: the diff shows the mount"
+umount /tmp/snapshot-mount
+POLYNS_BUILD_DIR=$snapshot_build bash "$snapshot" begin >/dev/null
+add_user snapshot-user 1500
+status=0
+out=$(POLYNS_BUILD_DIR=$snapshot_build bash "$snapshot" end 2>&1) || status=$?
+assert_eq "$status" 1 "host_snapshot: a changed /etc/passwd fails the check"
+assert_contains "$out" "/etc/passwd" "host_snapshot: the diff names /etc/passwd"
+status=0
+POLYNS_BUILD_DIR=$snapshot_build bash "$snapshot" end >/dev/null 2>&1 || status=$?
+assert_eq "$status" 77 "host_snapshot: end without begin skips"
+
 # ------------------------------------------------------------------ nesting
 out=$(bash -c 'source "$1"; harness_enter; add_user dave 1004; echo nested-ok' nested "$HARNESS_LIB_DIR/harness.sh")
 assert_eq "$out" "nested-ok" "a nested script reuses the harness world"
