@@ -1,0 +1,277 @@
+#include "session.hpp"
+
+#include <security/pam_ext.h>
+#include <syslog.h>
+
+#include <exception>
+#include <new>
+#include <string>
+#include <utility>
+
+#include "pam_log.hpp"
+#include "polyns/config.hpp"
+#include "polyns/engine.hpp"
+#include "polyns/options.hpp"
+#include "polyns/plan.hpp"
+#include "session_data.hpp"
+#include "polyns/sys/users.hpp"
+
+namespace polyns::pam {
+
+namespace {
+
+// "alice (service sshd)": who every session line is about.
+struct SessionLabel {
+    std::string user;
+    std::string service;
+
+    std::string text() const { return user + " (service " + service + ")"; }
+};
+
+std::string pam_item_text(pam_handle_t* pamh, int item) {
+    const void* value = nullptr;
+    if (pam_get_item(pamh, item, &value) != PAM_SUCCESS || value == nullptr) return {};
+    return static_cast<const char*>(value);
+}
+
+std::string join(const std::vector<std::string>& parts, const char* separator) {
+    std::string out;
+    for (const auto& part : parts) {
+        if (!out.empty()) out += separator;
+        out += part;
+    }
+    return out;
+}
+
+std::string octal_mode(mode_t mode) {
+    char buf[16];
+    snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+    return buf;
+}
+
+// Linux-PAM modules ignore arguments they do not know; we do too, but say so,
+// because a misspelt `unmount_on_close` silently changes behaviour.
+void report_option_problems(const Options& options, PamLog& log) {
+    for (const auto& arg : options.unknown) log.warning("unknown option '" + arg + "' ignored");
+    for (const auto& arg : options.invalid)
+        log.warning("invalid value in option '" + arg + "' ignored, default kept");
+    if (log.debug_enabled()) log.debug("options: " + join(options_to_args(options), " "));
+}
+
+// The one LOG_ERR line of a failed open or close: user, polydir, then the
+// error's own words (step, path, syscall, errno text, fix).
+void report_failure(PamLog& log, const SessionLabel& who, const char* what, const Error& error) {
+    std::string line = std::string(what) + " for " + who.text() + " failed: ";
+    if (!error.polydir.empty()) line += "polydir " + error.polydir + ": ";
+    line += error.message();
+    log.error(line);
+}
+
+void report_config_diagnostics(const Config& config, PamLog& log) {
+    if (log.debug_enabled()) {
+        for (const auto& file : config.files) log.debug("config file read: " + file);
+    }
+    // Each one on its own line at LOG_WARNING: the single LOG_ERR line of a
+    // failed session summarises them, so error counting stays meaningful.
+    for (const auto& diagnostic : config.diagnostics) log.warning(format_diagnostic(diagnostic));
+}
+
+Error config_error(const Config& config) {
+    const Diagnostic* first = nullptr;
+    for (const auto& diagnostic : config.diagnostics) {
+        if (diagnostic.severity == Severity::Error) {
+            first = &diagnostic;
+            break;
+        }
+    }
+    std::string detail = std::to_string(config.error_count()) + " error(s)";
+    if (first != nullptr) detail += ", first: " + format_diagnostic(*first);
+    return make_error("use the configuration", {}, {}, 0, detail,
+                      "correct the file (`polyns check` lists every problem) or add the "
+                      "module option ignore_config_error to skip broken rules");
+}
+
+void report_plan(const Plan& plan, PamLog& log) {
+    for (const auto& notice : plan.notices) log.notice(notice);
+    if (!log.debug_enabled()) return;
+    for (const auto& skipped : plan.skipped) log.debug("plan: skip " + skipped.polydir + ": " + skipped.reason);
+    for (const auto& step : plan.steps) {
+        std::string line = "plan: " + step.polydir + " -> ";
+        switch (step.instance_kind) {
+            case InstanceKind::Named: line += step.instance; break;
+            case InstanceKind::Unique: line += step.template_dir + "/" + step.instance_name + "XXXXXX"; break;
+            case InstanceKind::None: line += "tmpfs"; break;
+        }
+        line += " (method " + std::string(method_name(step.method));
+        if (step.instance_kind != InstanceKind::None) {
+            if (step.mirror_polydir) {
+                line += ", owner and mode mirror the polydir";
+            } else {
+                line += ", owner " + std::to_string(step.instance_owner.uid) + ":" +
+                        std::to_string(step.instance_owner.gid) + " mode " +
+                        octal_mode(step.instance_owner.mode);
+            }
+        }
+        if (!step.fs_options.empty()) line += ", tmpfs " + step.fs_options;
+        if (step.init_script) line += ", init " + *step.init_script;
+        line += ")";
+        log.debug(line);
+    }
+    if (plan.unmount_previous) log.debug("plan: unmount polydirs of the previous session first (unmnt_remnt)");
+    if (plan.unmount_only) log.debug("plan: unmount polydirs of the previous session only (unmnt_only)");
+}
+
+// "session for alice (service sshd): /tmp -> /tmp/user_tmpl/1001, /var/tmp -> ..."
+std::string success_line(const SessionLabel& who, const SessionState& state) {
+    std::vector<std::string> mounts;
+    for (const auto& m : state.mounted) {
+        mounts.push_back(m.polydir + " -> " + (m.kind == MountKind::Tmpfs ? std::string("tmpfs") : m.instance));
+    }
+    std::string line = "session for " + who.text() + ": ";
+    if (!mounts.empty()) {
+        line += join(mounts, ", ");
+        if (!state.unmounted_previous.empty())
+            line += " (unmounted first: " + join(state.unmounted_previous, ", ") + ")";
+    } else if (!state.unmounted_previous.empty()) {
+        line += "unmounted " + join(state.unmounted_previous, ", ");
+    } else {
+        line += "nothing to mount";
+    }
+    return line;
+}
+
+int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
+    const Options options = parse_options(argc, argv);
+    PamLog log(pamh, options.debug);
+    report_option_problems(options, log);
+
+    SessionLabel who{pam_item_text(pamh, PAM_USER), pam_item_text(pamh, PAM_SERVICE)};
+    if (who.service.empty()) who.service = "?";
+    if (who.user.empty()) {
+        // A session module must not prompt: the user was settled by the auth phase.
+        log.error("session for (service " + who.service + ") failed: the application set no PAM_USER");
+        return PAM_SERVICE_ERR;
+    }
+
+    const bool selinux = sys::selinux_enabled();
+    if (options.require_selinux && !selinux) {
+        log.error("session for " + who.text() +
+                  " failed: require_selinux is set but SELinux is not enabled "
+                  "(fix: enable SELinux or remove require_selinux)");
+        return PAM_SESSION_ERR;
+    }
+
+    LoadOptions load = default_load_options();
+    if (options.conf) load.only_file = *options.conf;
+    const Config config = load_config(load);
+    report_config_diagnostics(config, log);
+    if (config.has_errors()) {
+        if (!options.ignore_config_error) {
+            report_failure(log, who, "session", config_error(config));
+            return PAM_SESSION_ERR;
+        }
+        log.warning("ignoring " + std::to_string(config.error_count()) +
+                    " configuration error(s) (ignore_config_error): the rules with errors are skipped");
+    }
+
+    auto identity = sys::lookup_identity(who.user);
+    if (!identity) {
+        report_failure(log, who, "session", identity.error());
+        return PAM_SESSION_ERR;
+    }
+
+    const sys::SystemNameResolver names;
+    PlanContext context;
+    context.security_dir = load.security_dir;
+    context.selinux_enabled = selinux;
+    const auto plan = make_plan(config, *identity, options, names, context);
+    if (!plan) {
+        report_failure(log, who, "session", plan.error());
+        return PAM_SESSION_ERR;
+    }
+    report_plan(*plan, log);
+
+    if (plan->empty()) {
+        // Nothing configured for this user: the process keeps the namespace it has.
+        log.debug("session for " + who.text() + ": nothing to do, namespace unchanged");
+        return PAM_SUCCESS;
+    }
+
+    SessionState* stored = reserve_session_state(pamh);
+    if (stored == nullptr) {
+        log.error("session for " + who.text() + " failed: cannot keep the session state (pam_set_data)");
+        return PAM_BUF_ERR;
+    }
+
+    auto state = apply_plan(*plan, log);
+    if (!state) {
+        forget_session_state(pamh);
+        report_failure(log, who, "session", state.error());
+        return PAM_SESSION_ERR;
+    }
+    *stored = std::move(*state);
+    log.info(success_line(who, *stored));
+    return PAM_SUCCESS;
+}
+
+int close_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
+    const Options options = parse_options(argc, argv);
+    PamLog log(pamh, options.debug);
+    report_option_problems(options, log);
+
+    SessionLabel who{pam_item_text(pamh, PAM_USER), pam_item_text(pamh, PAM_SERVICE)};
+    if (who.service.empty()) who.service = "?";
+
+    const SessionState* state = find_session_state(pamh);
+    if (state == nullptr) {
+        // Open did nothing (empty plan, failure) or ran in another handle.
+        log.debug("close for " + who.text() + ": no session state, nothing to do");
+        return PAM_SUCCESS;
+    }
+    if (who.user.empty()) who.user = state->user;
+
+    auto closed = polyns::close_session(*state, log);
+    forget_session_state(pamh);
+    if (!closed) {
+        report_failure(log, who, "close", closed.error());
+        return PAM_SESSION_ERR;
+    }
+    log.debug("close for " + who.text() + ": done");
+    return PAM_SUCCESS;
+}
+
+}  // namespace
+
+// The C ABI must not see an exception: each is logged with a fixed line (no
+// allocation, it may be std::bad_alloc) and mapped to a PAM code.
+int open_session(pam_handle_t* pamh, int argc, const char** argv) noexcept {
+    try {
+        return open_session_pipeline(pamh, argc, argv);
+    } catch (const std::bad_alloc&) {
+        log_fixed_line(pamh, LOG_ERR, "session open failed: out of memory");
+        return PAM_BUF_ERR;
+    } catch (const std::exception& e) {
+        pam_syslog(pamh, LOG_ERR, "polyns: session open failed: internal error: %s", e.what());
+        return PAM_SERVICE_ERR;
+    } catch (...) {
+        log_fixed_line(pamh, LOG_ERR, "session open failed: unknown internal error");
+        return PAM_SERVICE_ERR;
+    }
+}
+
+int close_session(pam_handle_t* pamh, int argc, const char** argv) noexcept {
+    try {
+        return close_session_pipeline(pamh, argc, argv);
+    } catch (const std::bad_alloc&) {
+        log_fixed_line(pamh, LOG_ERR, "session close failed: out of memory");
+        return PAM_BUF_ERR;
+    } catch (const std::exception& e) {
+        pam_syslog(pamh, LOG_ERR, "polyns: session close failed: internal error: %s", e.what());
+        return PAM_SERVICE_ERR;
+    } catch (...) {
+        log_fixed_line(pamh, LOG_ERR, "session close failed: unknown internal error");
+        return PAM_SERVICE_ERR;
+    }
+}
+
+}  // namespace polyns::pam
