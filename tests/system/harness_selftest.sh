@@ -206,6 +206,22 @@ status=0
 POLYNS_BUILD_DIR=$snapshot_build bash "$snapshot" end >/dev/null 2>&1 || status=$?
 assert_eq "$status" 77 "host_snapshot: end without begin skips"
 
+# ------------------------------------------------- harness_make_shared
+# After it, a namespace that forgets to make its tree slave leaks mounts back
+# into the harness namespace (and only there); one that does make it slave
+# does not.
+harness_make_shared
+assert_contains "$(awk '$5 == "/tmp" {print $7}' /proc/self/mountinfo)" "shared:" "/tmp is shared after harness_make_shared"
+mkdir -p /tmp/leak-probe /tmp/slave-probe
+unshare --mount --propagation unchanged mount -t tmpfs leak-probe /tmp/leak-probe
+assert_contains "$(findmnt -n -o SOURCE --mountpoint /tmp/leak-probe || true)" "leak-probe" \
+    "a mount from a non-slave child namespace flows back into the shared harness world"
+umount /tmp/leak-probe
+unshare --mount --propagation slave mount -t tmpfs slave-probe /tmp/slave-probe
+assert_eq "$(findmnt -n -o SOURCE --mountpoint /tmp/slave-probe || true)" "" \
+    "a mount from a slave child namespace does not"
+assert_not_contains "$(host_mountinfo)" "probe" "neither reaches the host"
+
 # ------------------------------------------------------------------ nesting
 out=$(bash -c 'source "$1"; harness_enter; add_user dave 1004; echo nested-ok' nested "$HARNESS_LIB_DIR/harness.sh")
 assert_eq "$out" "nested-ok" "a nested script reuses the harness world"

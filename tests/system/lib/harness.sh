@@ -314,6 +314,17 @@ harness_enter() {
     esac
 }
 
+# harness_make_shared: make every mount of the harness world shared (new
+# peer groups, private to this namespace: it was made rprivate first, so
+# nothing links back to the host). A session namespace unshared from here
+# then starts as our peer, and a mount it makes flows back here unless the
+# module makes its tree slave or private: invariant 5 becomes observable in
+# this namespace's /proc/self/mountinfo without touching the host.
+harness_make_shared() {
+    _harness_require_inside
+    mount --make-rshared /
+}
+
 # ------------------------------------------------------------ the host's view
 
 # The pid of a live process in the caller's (host) namespace, or fail.
