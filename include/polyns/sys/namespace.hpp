@@ -1,0 +1,41 @@
+// Mount-namespace operations: keep an fd of the namespace we came from, make a
+// new one, go back; and the checks that make going back possible.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+
+#include "polyns/result.hpp"
+#include "polyns/sys/unique_fd.hpp"
+
+namespace polyns::sys {
+
+// open("/proc/self/ns/mnt").
+Result<UniqueFd> open_mount_namespace();
+// The namespace's inode number: two fds name the same namespace iff these are equal.
+Result<ino_t> namespace_inode(int ns_fd);
+Result<ino_t> current_mount_namespace_inode();
+
+Result<void> unshare_mount_namespace();
+// setns(ns_fd, CLONE_NEWNS). Note: the kernel then sets root and cwd to the
+// namespace's root; ProcessDirs below puts them back.
+Result<void> enter_mount_namespace(int ns_fd);
+
+// Entries in /proc/self/task: unshare/setns act on the calling thread only and
+// setns fails while another thread shares the fs context, so callers need 1.
+Result<std::size_t> thread_count();
+
+// The caller's root and cwd, saved before unshare and restored after setns back,
+// so a failed session leaves them where they were (a chroot stays a chroot).
+class ProcessDirs {
+public:
+    static Result<ProcessDirs> save();
+    Result<void> restore() const;
+
+private:
+    UniqueFd root_;
+    UniqueFd cwd_;
+};
+
+}  // namespace polyns::sys

@@ -1,0 +1,40 @@
+// Safe path resolution (DESIGN invariant 1 and 12): absolute paths are opened
+// without following any symlink in any component, magic links included, and
+// without "." / ".." components; opens never block (O_PATH, or O_NONBLOCK).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "polyns/result.hpp"
+#include "polyns/sys/unique_fd.hpp"
+
+namespace polyns::sys {
+
+// openat2(RESOLVE_NO_SYMLINKS) when the kernel has it, else a component walk
+// with O_PATH|O_NOFOLLOW|O_DIRECTORY. Tests force one or the other.
+enum class PathResolver { Auto, Openat2, ComponentWalk };
+void set_path_resolver(PathResolver resolver);
+
+// Opens the absolute `path`. `flags` are the open flags for the last component
+// (O_PATH, O_DIRECTORY, O_RDONLY ...); O_NOFOLLOW and O_CLOEXEC are always added,
+// O_NONBLOCK|O_NOCTTY unless O_PATH. A symlink anywhere is ELOOP, also as the
+// last component of an O_PATH open. Errors carry `step` and the path.
+Result<UniqueFd> open_path(const std::string& path, int flags, const std::string& step);
+
+// Opens one component `name` below `dir_fd`, same rules as open_path.
+// `path` (dir + "/" + name) is used for messages only.
+Result<UniqueFd> open_below(int dir_fd, const std::string& name, int flags, const std::string& step,
+                            const std::string& path);
+
+// True for a single path component: non-empty, no '/', not "." or "..", no NUL.
+bool is_single_component(std::string_view name);
+
+// "dir/name" without doubling a trailing slash of dir.
+std::string join_path(const std::string& dir, const std::string& name);
+
+// Parent path and last component of an absolute path ("/a/b" -> "/a", "b").
+// "/" has no parent: returns false.
+bool split_parent(const std::string& path, std::string& parent, std::string& name);
+
+}  // namespace polyns::sys

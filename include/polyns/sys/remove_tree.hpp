@@ -1,0 +1,30 @@
+// Removal of a directory tree by fd (DESIGN invariant 9), for tmpdir instances.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "polyns/result.hpp"
+
+namespace polyns::sys {
+
+struct RemovalReport {
+    std::size_t removed = 0;         // entries unlinked (files and directories)
+    bool removed_root = false;       // the directory itself is gone
+    std::vector<std::string> kept;   // paths left in place: mount points (never crossed), errors
+};
+
+// Removes `name` below `parent_fd` and everything in it:
+//  - every directory is opened with O_DIRECTORY|O_NOFOLLOW relative to its parent's fd,
+//    so a symlink is unlinked, never followed;
+//  - a directory on another mount (st_dev, statx mount id, STATX_ATTR_MOUNT_ROOT)
+//    is left alone, with whatever is above it;
+//  - iterative, with a bounded number of open fds: deeper levels are re-entered
+//    through ".." and checked to be the directory we came from (device and inode),
+//    so a tree moved meanwhile stops the removal instead of leading it astray.
+// An Error only when the removal cannot start or had to stop; what is left
+// behind otherwise is listed in `kept`.
+Result<RemovalReport> remove_tree_at(int parent_fd, const std::string& name, const std::string& path);
+
+}  // namespace polyns::sys

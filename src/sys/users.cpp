@@ -1,0 +1,127 @@
+#include "polyns/sys/users.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <limits>
+#include <vector>
+
+namespace polyns::sys {
+namespace {
+
+std::size_t initial_buffer_size(int which) {
+    long n = ::sysconf(which);
+    return n > 0 ? static_cast<std::size_t>(n) : 16384;
+}
+
+// The *_r functions answer ERANGE when the buffer is short: grow it and retry,
+// up to a bound (a corrupt NSS source must not make us allocate forever).
+constexpr std::size_t max_buffer_size = 1u << 24;
+
+std::optional<unsigned long> all_digits(const std::string& s) {
+    if (s.empty() || s.size() > 10 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return std::nullopt;
+    unsigned long v = std::stoul(s);
+    if (v >= std::numeric_limits<uid_t>::max()) return std::nullopt;  // (uid_t)-1 is "no id"
+    return v;
+}
+
+Result<std::optional<struct group>> find_group_by_gid(gid_t gid, std::vector<char>& buf) {
+    buf.resize(initial_buffer_size(_SC_GETGR_R_SIZE_MAX));
+    for (;;) {
+        struct group gr {};
+        struct group* found = nullptr;
+        int rc = ::getgrgid_r(gid, &gr, buf.data(), buf.size(), &found);
+        if (rc == ERANGE && buf.size() < max_buffer_size) {
+            buf.resize(buf.size() * 2);
+            continue;
+        }
+        if (rc != 0) return make_error("look up group", std::to_string(gid), "getgrgid_r", rc);
+        if (found == nullptr) return std::optional<struct group>();
+        return std::optional<struct group>(gr);
+    }
+}
+
+}  // namespace
+
+Result<Identity> lookup_identity(const std::string& user) {
+    std::vector<char> buf(initial_buffer_size(_SC_GETPW_R_SIZE_MAX));
+    struct passwd pw {};
+    struct passwd* found = nullptr;
+    for (;;) {
+        int rc = ::getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found);
+        if (rc == ERANGE && buf.size() < max_buffer_size) {
+            buf.resize(buf.size() * 2);
+            continue;
+        }
+        if (rc != 0) return make_error("look up user", user, "getpwnam_r", rc);
+        break;
+    }
+    if (found == nullptr) return make_error("look up user", user, "getpwnam_r", ENOENT, "no such user");
+    Identity id;
+    id.user = pw.pw_name;
+    id.uid = pw.pw_uid;
+    id.gid = pw.pw_gid;
+    id.home = pw.pw_dir != nullptr ? pw.pw_dir : "";
+
+    std::vector<gid_t> gids(32);
+    for (;;) {
+        int count = static_cast<int>(gids.size());
+        if (::getgrouplist(id.user.c_str(), id.gid, gids.data(), &count) >= 0) {
+            gids.resize(static_cast<std::size_t>(count));
+            break;
+        }
+        if (static_cast<std::size_t>(count) <= gids.size()) gids.resize(gids.size() * 2);
+        else gids.resize(static_cast<std::size_t>(count));
+        if (gids.size() > 65536) return make_error("look up groups of", user, "getgrouplist", E2BIG);
+    }
+    std::vector<char> group_buf;
+    for (gid_t gid : gids) {
+        auto gr = find_group_by_gid(gid, group_buf);
+        if (!gr) return gr.error();
+        if (!gr->has_value()) continue;  // a gid without a name cannot match @group
+        std::string name = (*gr)->gr_name;
+        if (std::find(id.group_names.begin(), id.group_names.end(), name) == id.group_names.end())
+            id.group_names.push_back(std::move(name));
+    }
+    return id;
+}
+
+std::optional<uid_t> NssNameResolver::uid_of(const std::string& user) const {
+    std::vector<char> buf(initial_buffer_size(_SC_GETPW_R_SIZE_MAX));
+    for (;;) {
+        struct passwd pw {};
+        struct passwd* found = nullptr;
+        int rc = ::getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found);
+        if (rc == ERANGE && buf.size() < max_buffer_size) {
+            buf.resize(buf.size() * 2);
+            continue;
+        }
+        if (rc == 0 && found != nullptr) return pw.pw_uid;
+        break;
+    }
+    if (auto n = all_digits(user)) return static_cast<uid_t>(*n);
+    return std::nullopt;
+}
+
+std::optional<gid_t> NssNameResolver::gid_of(const std::string& group) const {
+    std::vector<char> buf(initial_buffer_size(_SC_GETGR_R_SIZE_MAX));
+    for (;;) {
+        struct group gr {};
+        struct group* found = nullptr;
+        int rc = ::getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &found);
+        if (rc == ERANGE && buf.size() < max_buffer_size) {
+            buf.resize(buf.size() * 2);
+            continue;
+        }
+        if (rc == 0 && found != nullptr) return gr.gr_gid;
+        break;
+    }
+    if (auto n = all_digits(group)) return static_cast<gid_t>(*n);
+    return std::nullopt;
+}
+
+}  // namespace polyns::sys
