@@ -227,4 +227,19 @@ out=$(bash -c 'source "$1"; harness_enter; add_user dave 1004; echo nested-ok' n
 assert_eq "$out" "nested-ok" "a nested script reuses the harness world"
 assert_eq "$(id -u dave)" 1004 "and its changes are visible to the test"
 
+# ------------------------------------------------------- leftover processes
+# A world built inside this one (harness.sh run directly) whose command leaves
+# a daemon behind: the harness kills it on exit, so meson never waits for it.
+out=$(env -u POLYNS_HARNESS_INSIDE -u POLYNS_HARNESS_NS bash "$HARNESS_LIB_DIR/harness.sh" \
+    sh -c 'sleep 1000 >/dev/null 2>&1 & echo "$!"' 2>"$POLYNS_TEST_ROOT/nested.err")
+[[ $out =~ ^[0-9]+$ ]] || fail "nested world did not report its daemon's pid: [$out] $(cat "$POLYNS_TEST_ROOT/nested.err")"
+# Killed is enough: it may stay a zombie until its new parent reaps it.
+for _ in $(seq 100); do
+    state=$(awk '/^State:/ {print $2}' "/proc/$out/status" 2>/dev/null || true)
+    [[ -z $state || $state == Z ]] && break
+    sleep 0.02
+done
+[[ -z $state || $state == Z ]] || fail "leftover process $out survived its world (state $state)"
+assert_contains "$(cat "$POLYNS_TEST_ROOT/nested.err")" "killing leftover process $out" "the harness reaps a leftover daemon"
+
 pass "harness self-test complete"

@@ -188,8 +188,50 @@ _harness_cleanup() {
     if [[ -n ${_harness_sink_pid:-} ]]; then
         kill -TERM "$_harness_sink_pid" 2>/dev/null
         wait "$_harness_sink_pid" 2>/dev/null
+        _harness_sink_pid=
     fi
+    _harness_reap_leftovers
     return "$status"
+}
+
+# A daemon a test forgot to stop (sshd, a session's sleep) would keep the
+# namespace alive and hold meson's output pipe, so the run hangs until its
+# timeout. Kill, by pid, what is left in *this* namespace: the id is unique,
+# no process outside the test can match it.
+_harness_reap_leftovers() {
+    local here here_inode path inode pid leftovers=() table
+    here=$(_harness_mount_ns)
+    [[ $here == "${POLYNS_HARNESS_NS:-}" ]] || return 0
+    here_inode=${here//[^0-9]/}
+    # One stat for all processes: the namespace's inode is the number in mnt:[N].
+    table=$(stat -L -c '%n %i' /proc/[0-9]*/ns/mnt 2>/dev/null || true)
+    while read -r path inode; do
+        [[ $inode == "$here_inode" ]] || continue
+        pid=${path#/proc/}
+        pid=${pid%%/*}
+        [[ $pid == "$$" || $pid == "$BASHPID" || $pid == "${_harness_sink_pid:-}" ]] && continue
+        # Our own ancestors (a nested harness script) are not leftovers.
+        _harness_is_ancestor "$pid" && continue
+        leftovers+=("$pid")
+    done <<<"$table"
+    [[ ${#leftovers[@]} -gt 0 ]] || return 0
+    disown -a 2>/dev/null # no "Killed" job notices
+    for pid in "${leftovers[@]}"; do
+        [[ -e /proc/$pid ]] || continue
+        echo "harness: killing leftover process $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80))" >&2
+        kill -KILL "$pid" 2>/dev/null
+    done
+}
+
+_harness_is_ancestor() { # PID
+    local current=$$ parent
+    while [[ $current -gt 1 ]]; do
+        parent=$(awk '/^PPid:/ {print $2}' "/proc/$current/status" 2>/dev/null) || return 1
+        [[ $parent == "$1" ]] && return 0
+        [[ -n $parent ]] || return 1
+        current=$parent
+    done
+    return 1
 }
 
 _harness_tmpfs() { # DIR MODE [EXTRA_OPTIONS]
