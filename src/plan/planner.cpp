@@ -1,0 +1,341 @@
+// make_plan: rules, in order, become MountSteps or SkippedRules. Pure: every
+// fact about the system comes in through Identity, NameResolver and PlanContext.
+#include <charconv>
+#include <string>
+
+#include "expand.hpp"
+#include "mount_options.hpp"
+#include "naming.hpp"
+#include "polyns/plan.hpp"
+#include "user_list.hpp"
+
+namespace polyns {
+namespace {
+
+using planner::Expansion;
+
+std::string where(const SourceLoc& loc) {
+    if (loc.line == 0) return loc.file;
+    return loc.file + ":" + std::to_string(loc.line);
+}
+
+std::string method_word(Method m) {
+    switch (m) {
+    case Method::User: return "user";
+    case Method::Level: return "level";
+    case Method::Context: return "context";
+    case Method::Tmpdir: return "tmpdir";
+    case Method::Tmpfs: return "tmpfs";
+    }
+    return "?";
+}
+
+// Every planning error names the rule's line, so the admin can find it.
+Error rule_error(const Rule& rule, const std::string& polydir, Error e) {
+    e.polydir = polydir.empty() ? rule.polydir : polydir;
+    const std::string at = where(rule.loc);
+    if (!at.empty()) e.detail = e.detail.empty() ? "rule at " + at : e.detail + " (rule at " + at + ")";
+    return e;
+}
+
+Error rule_error(const Rule& rule, const std::string& polydir, std::string step, std::string path,
+                 std::string detail, std::string hint) {
+    return rule_error(rule, polydir,
+                      make_error(std::move(step), std::move(path), "", 0, std::move(detail),
+                                 std::move(hint)));
+}
+
+template <typename Id>
+std::optional<Id> parse_numeric_id(const std::string& text) {
+    Id id{};
+    const char* first = text.data();
+    const char* last = first + text.size();
+    auto [end, ec] = std::from_chars(first, last, id);
+    if (text.empty() || ec != std::errc{} || end != last) return std::nullopt;
+    return id;
+}
+
+Result<PolydirCreate> resolve_create(const Rule& rule, const std::string& polydir,
+                                     const CreateFlag& flag, const Identity& who,
+                                     const NameResolver& names) {
+    PolydirCreate create;
+    create.mode = flag.mode;
+    create.uid = who.uid;
+    create.gid = who.gid;
+    if (flag.owner) {
+        std::optional<uid_t> uid = parse_numeric_id<uid_t>(*flag.owner);
+        if (!uid) {
+            uid = names.uid_of(*flag.owner);
+            if (!uid) {
+                return rule_error(rule, polydir, "resolve create= owner", *flag.owner,
+                                  "no such user", "name an existing user or a numeric uid");
+            }
+            // Linux-PAM: an owner without a group gets the owner's primary group.
+            if (!flag.group) {
+                if (auto gid = names.primary_gid_of(*flag.owner)) create.gid = *gid;
+            }
+        }
+        create.uid = *uid;
+    }
+    if (flag.group) {
+        std::optional<gid_t> gid = parse_numeric_id<gid_t>(*flag.group);
+        if (!gid) gid = names.gid_of(*flag.group);
+        if (!gid) {
+            return rule_error(rule, polydir, "resolve create= group", *flag.group,
+                              "no such group", "name an existing group or a numeric gid");
+        }
+        create.gid = *gid;
+    }
+    return create;
+}
+
+Result<std::optional<std::string>> resolve_init_script(const Rule& rule,
+                                                       const std::string& polydir,
+                                                       const PlanContext& context,
+                                                       bool& if_exists) {
+    if_exists = false;
+    if (rule.noinit) return std::optional<std::string>{};
+    if (!rule.iscript || rule.iscript->empty()) {
+        if_exists = true;
+        return std::optional<std::string>{context.security_dir + "/namespace.init"};
+    }
+    std::string path = *rule.iscript;
+    if (path.front() != '/') path = context.security_dir + "/namespace.d/" + path;
+    auto normal = planner::normalize_path(path, "init script path");
+    if (!normal) return rule_error(rule, polydir, normal.error());
+    return std::optional<std::string>{normal.value()};
+}
+
+// Configurations that cannot work, or would put a polydir among instances:
+// refused with the line, never guessed around. Templates may lie under another
+// rule's polydir: the engine pins every template before the first mount
+// (DESIGN invariant 11).
+Result<void> check_step_against_plan(const Rule& rule, const MountStep& step,
+                                     const std::vector<MountStep>& earlier) {
+    const std::string& p = step.polydir;
+    const bool has_template = step.instance_kind != InstanceKind::None;
+    if (p == "/") {
+        return rule_error(rule, p, "polyinstantiate", p, "the root directory cannot be a polydir",
+                          "name the directory to polyinstantiate, e.g. /tmp");
+    }
+    if (has_template && planner::is_same_or_below(p, step.template_dir)) {
+        return rule_error(rule, p, "polyinstantiate", p,
+                          "the polydir is, or lies inside, its own instance parent " +
+                              step.template_dir +
+                              ": polydirs and instances must not share a directory",
+                          "keep instances under a dedicated root-owned directory, e.g. " +
+                              (p == "/tmp" ? std::string("/tmp/user_tmpl/%{UID}")
+                                           : p + "/user_tmpl/%{UID}"));
+    }
+    if (step.instance_kind == InstanceKind::Named && planner::is_same_or_below(p, step.instance)) {
+        return rule_error(rule, p, "polyinstantiate", p,
+                          "the polydir lies inside its own instance " + step.instance,
+                          "choose an instance prefix outside the polydir");
+    }
+    for (const auto& other : earlier) {
+        const std::string other_at = " (" + where(other.source) + ")";
+        if (other.instance_kind != InstanceKind::None && p == other.template_dir) {
+            return rule_error(rule, p, "polyinstantiate", p,
+                              "the polydir is the instance parent of polydir " + other.polydir +
+                                  other_at,
+                              "keep instance parents and polydirs apart");
+        }
+        if (has_template && step.template_dir == other.polydir) {
+            return rule_error(rule, p, "polyinstantiate", p,
+                              "the instance parent " + step.template_dir +
+                                  " is itself a polydir" + other_at,
+                              "keep instance parents and polydirs apart");
+        }
+        if (planner::is_same_or_below(p, other.polydir)) {
+            return rule_error(rule, p, "polyinstantiate", p,
+                              "the polydir lies inside polydir " + other.polydir + other_at +
+                                  ", whose instance replaces it once mounted",
+                              "polyinstantiate only the outer directory");
+        }
+        if (planner::is_same_or_below(other.polydir, p)) {
+            return rule_error(rule, p, "polyinstantiate", p,
+                              "the polydir contains polydir " + other.polydir + other_at +
+                                  ", which its mount would hide",
+                              "polyinstantiate only the outer directory");
+        }
+    }
+    return {};
+}
+
+struct RuleOutcome {
+    std::optional<MountStep> step;
+    std::optional<SkippedRule> skipped;
+};
+
+Result<RuleOutcome> plan_rule(const Rule& rule, const Identity& who, const Options& options,
+                              const NameResolver& names, const PlanContext& context,
+                              const std::vector<MountStep>& earlier,
+                              std::vector<std::string>& notices) {
+    RuleOutcome outcome;
+
+    // The user list first: an excluded user must never fail on a rule that is
+    // not theirs (say, a $HOME expansion that does not work for them).
+    const planner::UserListDecision decision = planner::decide_user_list(rule, who, names);
+    if (!decision.applies) {
+        SkippedRule s;
+        s.polydir = rule.polydir;
+        if (auto e = planner::expand_variables(rule.polydir, who)) {
+            if (auto n = planner::normalize_path(e->text, "polydir")) s.polydir = n.value();
+        }
+        s.reason = decision.reason;
+        s.source = rule.loc;
+        outcome.skipped = std::move(s);
+        return outcome;
+    }
+
+    auto polydir_exp = planner::expand_variables(rule.polydir, who);
+    if (!polydir_exp) return rule_error(rule, "", polydir_exp.error());
+    auto polydir = planner::normalize_path(polydir_exp->text, "polydir");
+    if (!polydir) return rule_error(rule, polydir_exp->text, polydir.error());
+
+    MountStep step;
+    step.polydir = polydir.value();
+    step.method = rule.method;
+    step.source = rule.loc;
+
+    for (const auto& other : earlier) {
+        if (other.polydir == step.polydir) {
+            // Linux-PAM would mount both, the later over the earlier; polyns
+            // keeps the first so one polydir has exactly one instance.
+            SkippedRule s;
+            s.polydir = step.polydir;
+            s.reason = "polydir already planned by " + where(other.source) +
+                       " (the first rule for a polydir wins)";
+            s.source = rule.loc;
+            outcome.skipped = std::move(s);
+            return outcome;
+        }
+    }
+
+    Method effective = rule.method;
+    if (effective == Method::Level || effective == Method::Context) {
+        if (rule.shared) {
+            // poly_name() returns PAM_IGNORE for shared instances without an
+            // SELinux context: the polydir is left alone.
+            SkippedRule s;
+            s.polydir = step.polydir;
+            s.reason = "shared " + method_word(effective) +
+                       " instances need SELinux contexts, which polyns does not compute yet "
+                       "(pam_namespace skips it too)";
+            s.source = rule.loc;
+            outcome.skipped = std::move(s);
+            return outcome;
+        }
+        notices.push_back(where(rule.loc) + ": method " + method_word(effective) +
+                          " for " + step.polydir + " uses the user method: " +
+                          (context.selinux_enabled
+                               ? "SELinux-based instances are not implemented yet"
+                               : "SELinux is off or not built in"));
+        effective = Method::User;
+    }
+
+    Expansion prefix_exp;
+    if (effective != Method::Tmpfs) {
+        auto e = planner::expand_variables(rule.instance_prefix, who);
+        if (!e) return rule_error(rule, step.polydir, e.error());
+        prefix_exp = std::move(e.value());
+    }
+
+    switch (effective) {
+    case Method::User: {
+        auto loc = planner::locate_named_instance(prefix_exp.text, prefix_exp.names_instance,
+                                                  who.user, options.gen_hash);
+        if (!loc) return rule_error(rule, step.polydir, loc.error());
+        if (prefix_exp.names_instance && options.gen_hash) {
+            notices.push_back(where(rule.loc) + ": gen_hash does not rename " +
+                              loc->instance + ": the instance prefix names it explicitly");
+        }
+        step.kind = MountKind::Bind;
+        step.instance_kind = InstanceKind::Named;
+        step.template_dir = loc->template_dir;
+        step.instance_name = loc->instance_name;
+        step.instance = loc->instance;
+        break;
+    }
+    case Method::Tmpdir: {
+        auto loc = planner::locate_unique_instance(prefix_exp.text);
+        if (!loc) return rule_error(rule, step.polydir, loc.error());
+        step.kind = MountKind::Bind;
+        step.instance_kind = InstanceKind::Unique;
+        step.template_dir = loc->template_dir;
+        step.instance_name = loc->instance_name;
+        break;
+    }
+    case Method::Tmpfs:
+        step.kind = MountKind::Tmpfs;
+        step.instance_kind = InstanceKind::None;
+        break;
+    case Method::Level:
+    case Method::Context:
+        break;  // mapped to User above
+    }
+
+    if (options.instance_mode == InstanceMode::Mirror) {
+        step.mirror_polydir = true;
+    }
+    step.instance_owner = Ownership{who.uid, who.gid, 0700};
+
+    if (rule.create) {
+        auto create = resolve_create(rule, step.polydir, *rule.create, who, names);
+        if (!create) return create.error();
+        step.create_polydir = create.value();
+    }
+
+    if (rule.mntopts) {
+        auto mo = planner::parse_mount_options(*rule.mntopts, step.kind);
+        if (!mo) return rule_error(rule, step.polydir, mo.error());
+        step.mount_flags = mo->flags;
+        step.fs_options = mo->fs_options;
+    }
+
+    bool if_exists = false;
+    auto script = resolve_init_script(rule, step.polydir, context, if_exists);
+    if (!script) return script.error();
+    step.init_script = script.value();
+    step.init_script_if_exists = if_exists;
+
+    if (polydir_exp->uses_home || (effective != Method::Tmpfs && prefix_exp.uses_home)) {
+        step.user_controlled_root = who.home;
+    }
+
+    if (auto checked = check_step_against_plan(rule, step, earlier); !checked) {
+        return checked.error();
+    }
+    outcome.step = std::move(step);
+    return outcome;
+}
+
+}  // namespace
+
+Result<Plan> make_plan(const Config& config, const Identity& who, const Options& options,
+                       const NameResolver& names, const PlanContext& context) {
+    if (options.require_selinux && !context.selinux_enabled) {
+        return make_error("open session for", who.user, "", 0,
+                          "the require_selinux option is set but SELinux is disabled",
+                          "enable SELinux or drop require_selinux from the PAM line");
+    }
+
+    Plan plan;
+    plan.identity = who;
+    plan.mount_private = options.mount_private;
+    plan.unmount_previous = options.unmnt_remnt;
+    plan.unmount_only = options.unmnt_only;
+    plan.unmount_on_close = options.unmount_on_close;
+    plan.ignore_instance_parent_mode = options.ignore_instance_parent_mode;
+    plan.init_timeout_seconds = options.init_timeout_seconds;
+
+    for (const Rule& rule : config.rules) {
+        auto outcome = plan_rule(rule, who, options, names, context, plan.steps, plan.notices);
+        if (!outcome) return outcome.error();
+        if (outcome->step) plan.steps.push_back(std::move(*outcome->step));
+        if (outcome->skipped) plan.skipped.push_back(std::move(*outcome->skipped));
+    }
+    return plan;
+}
+
+}  // namespace polyns
