@@ -1,0 +1,125 @@
+#!/bin/bash
+# su and runuser inside a polyinstantiated session (issue 4, part 4).
+# alice's session (opened through real libpam by the harness's driver; the
+# command runs as root in alice's namespace, as an admin who logged in as
+# alice and became root would), then `su bob -c`, `su - bob -c`,
+# `runuser -u bob --` and `runuser -l bob -c` with `unmnt_remnt` in their
+# stacks: each sees bob's instance on /tmp and /var/tmp, alice's mounts undone
+# (not stacked); back in alice's shell /tmp is still alice's. root, listed in
+# the rule's user list, is left alone: no instance, nothing mounted for it.
+source "$(dirname "$0")/lib/harness.sh"
+harness_enter "$@"
+require_module
+require_pam_session
+
+add_user alice 1001
+add_user bob 1002
+
+install -d -o root -g root -m 0755 /tmp/user_tmpl /var/tmp/user_tmpl
+cat >/etc/security/namespace.conf <<'EOF'
+/tmp     /tmp/user_tmpl/%{UID}     user root
+/var/tmp /var/tmp/user_tmpl/%{UID} user root
+EOF
+chmod 0644 /etc/security/namespace.conf
+
+MODULE_LINE="$POLYNS_MODULE ${POLYNS_TEST_MODULE_ARGS:-}"
+write_pam_service polyns-login <<EOF
+account  required pam_permit.so
+session  required $MODULE_LINE
+EOF
+# Debian's su and runuser read su / su-l and runuser / runuser-l ("-" / -l).
+# root needs no password (pam_rootok); everyone else is refused.
+for service in su su-l runuser runuser-l; do
+    write_pam_service "$service" <<EOF
+auth     sufficient pam_rootok.so
+auth     required   pam_deny.so
+account  required   pam_unix.so
+session  required   $MODULE_LINE unmnt_remnt
+EOF
+done
+harness_on_exit '[[ $status == 0 ]] || { echo "--- syslog:"; syslog_lines; } >&2'
+
+# Prints "LABEL tmp=INODE vartmp=INODE user=NAME tmp_mounts=N" for the
+# calling context; N counts the mounts stacked on /tmp.
+probe='probe() { echo "$1 tmp=$(stat -c %i /tmp) vartmp=$(stat -c %i /var/tmp) user=$(id -un) tmp_mounts=$(grep -c " /tmp " /proc/self/mountinfo)"; }'
+
+inner="$probe"'
+probe alice-session
+echo alice-secret >/tmp/alice-file
+su bob -c "$(declare -f probe); probe su; [ -e /tmp/alice-file ] && echo LEAK-su; echo su >/tmp/bob-su"
+probe after-su
+su - bob -c "$(declare -f probe); probe su-l; [ -e /tmp/alice-file ] && echo LEAK-su-l; echo su-l >/tmp/bob-su-l"
+probe after-su-l
+runuser -u bob -- sh -c "$(declare -f probe); probe runuser; [ -e /tmp/alice-file ] && echo LEAK-runuser; echo runuser >/tmp/bob-runuser"
+probe after-runuser
+runuser -l bob -c "$(declare -f probe); probe runuser-l; [ -e /tmp/alice-file ] && echo LEAK-runuser-l; echo runuser-l >/tmp/bob-runuser-l"
+probe after-runuser-l
+su root -c "$(declare -f probe); probe su-root"
+runuser -u root -- sh -c "$(declare -f probe); probe runuser-root"
+probe after-root
+cat /tmp/alice-file
+'
+out=$(pam_session polyns-login alice -- bash -c "$inner" 2>&1) || fail "alice's session or a command in it failed: $out"
+echo "$out" | sed 's/^/  | /'
+
+field() { # LABEL KEY
+    sed -n "s/^$1 .*\\<$2=\\([^ ]*\\).*/\\1/p" <<<"$out"
+}
+# instance_for DIR USER: the instance directory USER owns under DIR.
+instance_for() { find "$1" -mindepth 1 -maxdepth 1 -type d -user "$2" -print; }
+
+alice_tmp_inst=$(instance_for /tmp/user_tmpl alice)
+bob_tmp_inst=$(instance_for /tmp/user_tmpl bob)
+alice_vartmp_inst=$(instance_for /var/tmp/user_tmpl alice)
+bob_vartmp_inst=$(instance_for /var/tmp/user_tmpl bob)
+[[ -n $alice_tmp_inst && -n $alice_vartmp_inst ]] || fail "alice has no instances"
+# The template path /tmp/user_tmpl, looked up by path after alice's instance
+# is mounted on /tmp, would lead into alice's own directory (Linux-PAM 1.5.2
+# does exactly that: bob's instance ends up at
+# /tmp/user_tmpl/<alice>/user_tmpl/<bob>, in space alice controls).
+for inst in "$alice_tmp_inst" "$alice_vartmp_inst"; do
+    [[ ! -e $inst/user_tmpl ]] || fail "bob's instance was created inside alice's instance $inst: $(ls -la "$inst/user_tmpl")"
+done
+pass "nothing was created inside alice's instances"
+[[ -n $bob_tmp_inst && -n $bob_vartmp_inst ]] || fail "bob has no instances directly under the templates"
+alice_tmp=$(stat -c %i "$alice_tmp_inst")
+alice_vartmp=$(stat -c %i "$alice_vartmp_inst")
+bob_tmp=$(stat -c %i "$bob_tmp_inst")
+bob_vartmp=$(stat -c %i "$bob_vartmp_inst")
+host_tmp_mounts=$(grep -c " /tmp " /proc/self/mountinfo)
+
+assert_eq "$(field alice-session tmp)" "$alice_tmp" "alice's session has her /tmp instance $alice_tmp_inst"
+assert_eq "$(field alice-session vartmp)" "$alice_vartmp" "alice's session has her /var/tmp instance"
+assert_not_contains "$out" "LEAK-" "alice's /tmp file is invisible after every su/runuser to bob"
+
+for how in su su-l runuser runuser-l; do
+    assert_eq "$(field "$how" user)" bob "$how runs as bob"
+    assert_eq "$(field "$how" tmp)" "$bob_tmp" "$how: /tmp is bob's instance $bob_tmp_inst"
+    assert_eq "$(field "$how" vartmp)" "$bob_vartmp" "$how: /var/tmp is bob's instance"
+    # unmnt_remnt undoes alice's bind mount before mounting bob's: one
+    # instance on top of the harness's /tmp, not two stacked.
+    assert_eq "$(field "$how" tmp_mounts)" "$((host_tmp_mounts + 1))" "$how: alice's mount was undone, not stacked under bob's"
+    assert_eq "$(cat "$bob_tmp_inst/bob-$how")" "$how" "$how: bob's file landed in bob's instance"
+    assert_eq "$(field "after-$how" tmp)" "$alice_tmp" "back in alice's shell after $how: /tmp is still alice's"
+    assert_eq "$(field "after-$how" vartmp)" "$alice_vartmp" "back in alice's shell after $how: /var/tmp is still alice's"
+done
+assert_contains "$out" "alice-secret" "alice's file is still there at the end of her session"
+
+# root is in the user list: its su/runuser sessions get no instance of their
+# own; whatever /tmp root sees, it is neither a new instance nor bob's.
+for how in su-root runuser-root; do
+    assert_eq "$(field "$how" user)" root "$how runs as root"
+    root_tmp=$(field "$how" tmp)
+    [[ -n $root_tmp && $root_tmp != "$bob_tmp" ]] || fail "$how: root got bob's /tmp or none ($root_tmp)"
+    case $root_tmp in
+    "$alice_tmp") pass "$how: root is left alone (keeps the /tmp it had: alice's instance)" ;;
+    "$(stat -c %i /tmp)") pass "$how: root is left alone (alice's polyinstantiation undone, the shared /tmp)" ;;
+    *) fail "$how: root's /tmp (inode $root_tmp) is neither alice's instance nor the shared /tmp" ;;
+    esac
+done
+assert_eq "$(field after-root tmp)" "$alice_tmp" "back in alice's shell after su/runuser to root: /tmp is still alice's"
+for dir in /tmp/user_tmpl /var/tmp/user_tmpl; do
+    assert_eq "$(find "$dir" -mindepth 1 -maxdepth 1 | wc -l)" 2 "$dir holds alice's and bob's instances only (none for root)"
+    [[ -z $(find "$dir" -mindepth 1 -maxdepth 1 -user root) ]] || fail "$dir has a root-owned instance"
+done
+pass "no instance was created for root"
