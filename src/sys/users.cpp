@@ -124,4 +124,19 @@ std::optional<gid_t> NssNameResolver::gid_of(const std::string& group) const {
     return std::nullopt;
 }
 
+std::optional<gid_t> NssNameResolver::primary_gid_of(const std::string& user) const {
+    std::vector<char> buf(initial_buffer_size(_SC_GETPW_R_SIZE_MAX));
+    for (;;) {
+        struct passwd pw {};
+        struct passwd* found = nullptr;
+        int rc = ::getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found);
+        if (rc == ERANGE && buf.size() < max_buffer_size) {
+            buf.resize(buf.size() * 2);
+            continue;
+        }
+        if (rc == 0 && found != nullptr) return pw.pw_gid;
+        return std::nullopt;
+    }
+}
+
 }  // namespace polyns::sys

@@ -19,6 +19,7 @@ class NssNameResolver final : public NameResolver {
 public:
     std::optional<uid_t> uid_of(const std::string& user) const override;
     std::optional<gid_t> gid_of(const std::string& group) const override;
+    std::optional<gid_t> primary_gid_of(const std::string& user) const override;
 };
 
 }  // namespace polyns::sys
