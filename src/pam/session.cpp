@@ -13,8 +13,9 @@
 #include "polyns/engine.hpp"
 #include "polyns/options.hpp"
 #include "polyns/plan.hpp"
-#include "session_data.hpp"
 #include "polyns/sys/users.hpp"
+#include "selinux_state.hpp"
+#include "session_data.hpp"
 
 namespace polyns::pam {
 
@@ -54,7 +55,7 @@ std::string octal_mode(mode_t mode) {
 void report_option_problems(const Options& options, PamLog& log) {
     for (const auto& arg : options.unknown) log.warning("unknown option '" + arg + "' ignored");
     for (const auto& arg : options.invalid)
-        log.warning("invalid value in option '" + arg + "' ignored, default kept");
+        log.warning("invalid option value ignored, default kept: " + arg);
     if (log.debug_enabled()) log.debug("options: " + join(options_to_args(options), " "));
 }
 
@@ -153,7 +154,7 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
         return PAM_SERVICE_ERR;
     }
 
-    const bool selinux = sys::selinux_enabled();
+    const bool selinux = selinux_enabled();
     if (options.require_selinux && !selinux) {
         log.error("session for " + who.text() +
                   " failed: require_selinux is set but SELinux is not enabled "
@@ -180,7 +181,7 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
         return PAM_SESSION_ERR;
     }
 
-    const sys::SystemNameResolver names;
+    const sys::NssNameResolver names;
     PlanContext context;
     context.security_dir = load.security_dir;
     context.selinux_enabled = selinux;

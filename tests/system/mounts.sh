@@ -27,13 +27,13 @@ assert_contains "$(polyns_log info)" "/tmp -> /tmp/user_tmpl/1001" "explicit ins
 # ----------------------------------------------------------------- create=
 make_template /var/tmp/inst
 write_conf <<'EOF'
-/var/tmp/newpoly /var/tmp/inst/ user:create=0750,root,staff
+/var/tmp/newpoly /var/tmp/inst/ user:create=0750,root,polyteam
 /var/tmp/newpoly2 /var/tmp/inst2/ user:create
 EOF
 make_template /var/tmp/inst2
 out=$(session alice stat -c '%U' /var/tmp/newpoly /var/tmp/newpoly2)
 assert_eq "$out" "$(printf 'alice\nalice')" "create=: both polydirs are instantiated for alice"
-assert_eq "$(stat -c '%U:%G %a' /var/tmp/newpoly)" "root:staff 750" "create=0750,root,staff: polydir created with that mode and owner"
+assert_eq "$(stat -c '%U:%G %a' /var/tmp/newpoly)" "root:polyteam 750" "create=0750,root,polyteam: polydir created with that mode and owner"
 assert_eq "$(stat -c '%U:%G' /var/tmp/newpoly2)" "alice:alice" "create (no values): polydir owned by the user and primary group"
 write_conf <<'EOF'
 /var/tmp/missing /var/tmp/inst/ user

@@ -50,12 +50,12 @@ expect ""                 root=yes alice=yes bob=yes
 expect "root,bob"         root=no alice=yes bob=no
 expect "~alice"           root=no alice=yes bob=no carol=no
 expect "~alice,carol"     alice=yes bob=no carol=yes
-expect "@staff"           alice=no bob=yes carol=yes
-expect "~@staff"          alice=yes bob=no carol=no
+expect "@polyteam"           alice=no bob=yes carol=yes
+expect "~@polyteam"          alice=yes bob=no carol=no
 expect "1001-1002"        alice=no bob=no carol=yes root=yes
 expect "~1400-1600"       alice=no bob=no carol=yes
 expect "~0"               root=yes alice=no
-expect "~@staff,1500"     alice=yes bob=no carol=yes
+expect "~@polyteam,1500"     alice=yes bob=no carol=yes
 
 # With debug, the reason a rule is skipped is logged.
 use_module debug

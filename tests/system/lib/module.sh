@@ -25,10 +25,10 @@ make_template() {
     chmod "$mode" "$dir"
 }
 
-# The two users nearly every test needs; alice is in "staff" as well.
+# The two users nearly every test needs; alice is in "polyteam" as well.
 add_standard_users() {
-    add_group staff 2000
-    add_user alice 1001 staff
+    add_group polyteam 2000
+    add_user alice 1001 polyteam
     add_user bob 1002
 }
 
