@@ -9,6 +9,7 @@
 
 #include "polyns/plan.hpp"
 #include "polyns/result.hpp"
+#include "polyns/sys/unique_fd.hpp"
 
 namespace polyns {
 
@@ -32,6 +33,14 @@ struct MountedPolydir {
     bool remove_on_close = false;  // tmpdir method
     std::string template_dir;  // for tmpdir removal: parent of the instance
     std::string instance_name; // for tmpdir removal: the instance's name in template_dir
+    // Pinned by apply_plan, for close_session in the same process: the template
+    // as opened before any mount of the session covered it (a template under a
+    // polydir is unreachable by path afterwards, or worse, user-controlled), and
+    // the root of the mount made on the polydir (unmounts exactly that mount).
+    // Null when the state was not made by apply_plan here; close then resolves
+    // paths and re-checks what it finds.
+    std::shared_ptr<sys::UniqueFd> template_fd;
+    std::shared_ptr<sys::UniqueFd> mount_root_fd;
 };
 
 struct SessionState {

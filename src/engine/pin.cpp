@@ -1,0 +1,311 @@
+// Pinning: every polydir, template, instance and init script is opened (and
+// created, where the plan says so) by fd, before the first mount.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <thread>
+
+#include "pinned_step.hpp"
+#include "polyns/sys/file_ops.hpp"
+#include "polyns/sys/mount.hpp"
+#include "polyns/sys/path.hpp"
+#include "polyns/sys/process.hpp"
+#include "rollback.hpp"
+
+namespace polyns::engine {
+namespace {
+
+constexpr int dir_rw = O_RDONLY | O_DIRECTORY;  // an fd fchown/fchmod accept
+constexpr int unique_name_attempts = 100;
+constexpr std::size_t unique_suffix_length = 6;
+
+std::string owner_text(uid_t uid, gid_t gid, mode_t mode) {
+    return std::to_string(uid) + ":" + std::to_string(gid) + " mode " + sys::octal_mode(mode);
+}
+
+mode_t current_umask() {
+    mode_t mask = ::umask(022);
+    ::umask(mask);
+    return mask;
+}
+
+// --- polydir ---------------------------------------------------------------
+
+Result<void> create_polydir(const MountStep& step, PinnedStep& pinned, Rollback& rollback, Log& log) {
+    const PolydirCreate& create = *step.create_polydir;
+    std::string parent_path, name;
+    if (!sys::split_parent(step.polydir, parent_path, name))
+        return make_error("create polydir", step.polydir, "", EINVAL, "has no parent directory");
+    auto parent = sys::open_path(parent_path, O_PATH | O_DIRECTORY, "open polydir parent");
+    if (!parent) return parent.error();
+    mode_t mode = create.mode ? *create.mode : (0777 & ~current_umask());
+    // Made with mode 0 and root-owned, then given away: nobody can get in
+    // before owner and mode are final.
+    auto made = sys::make_dir_at(parent->get(), name, 0, "create polydir", step.polydir);
+    if (!made && made.error().err != EEXIST) return made.error();
+    bool created = made.ok();
+    auto fd = sys::open_below(parent->get(), name, dir_rw, "open polydir", step.polydir);
+    if (!fd) return fd.error();
+    if (created) {
+        if (auto r = sys::set_owner(fd->get(), create.uid, create.gid, "create polydir", step.polydir); !r) {
+            ::unlinkat(parent->get(), name.c_str(), AT_REMOVEDIR);
+            return r.error();
+        }
+        if (auto r = sys::set_mode(fd->get(), mode, "create polydir", step.polydir); !r) {
+            ::unlinkat(parent->get(), name.c_str(), AT_REMOVEDIR);
+            return r.error();
+        }
+        log.debug("created polydir " + step.polydir + " (" + owner_text(create.uid, create.gid, mode) + ")");
+        rollback.created_polydir(std::move(*parent), name, step.polydir);
+    }
+    pinned.polydir_created = created;
+    pinned.polydir_fd = std::move(*fd);
+    return {};
+}
+
+Result<void> pin_polydir(const MountStep& step, PinnedStep& pinned, Rollback& rollback, Log& log) {
+    auto fd = sys::open_path(step.polydir, O_PATH | O_DIRECTORY, "open polydir");
+    if (fd) {
+        pinned.polydir_fd = std::move(*fd);
+    } else if (fd.error().err == ENOENT && step.create_polydir) {
+        if (auto r = create_polydir(step, pinned, rollback, log); !r) return r;
+    } else {
+        Error e = fd.error();
+        if (e.err == ENOENT) e.hint = "create " + step.polydir + ", or add create= to its rule";
+        return e;
+    }
+    auto st = sys::stat_fd(pinned.polydir_fd.get(), "open polydir", step.polydir);
+    if (!st) return st.error();
+    pinned.polydir_st = *st;
+    return {};
+}
+
+// --- template --------------------------------------------------------------
+
+Result<std::shared_ptr<sys::UniqueFd>> pin_template(const Plan& plan, const MountStep& step) {
+    const std::string& path = step.template_dir;
+    auto fd = sys::open_path(path, O_PATH | O_DIRECTORY, "open template");
+    if (!fd) {
+        Error e = fd.error();
+        if (e.err == ENOENT)
+            e.hint = "mkdir -m 0755 " + path + " (polyns setup will do this)";
+        else if (e.err == ENOTDIR)
+            e.hint = path + " must be a directory: mkdir -m 0755 " + path;
+        return e;
+    }
+    auto st = sys::stat_fd(fd->get(), "open template", path);
+    if (!st) return st.error();
+    if (st->st_uid != 0)
+        return make_error("use template", path, "", 0,
+                          "owned by uid " + std::to_string(st->st_uid) +
+                              ", not root; its owner could swap instances",
+                          "chown root:root " + path);
+    if (!plan.ignore_instance_parent_mode && (st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+        return make_error("use template", path, "", 0,
+                          "mode " + sys::octal_mode(st->st_mode) +
+                              " is writable by group or other; users could plant or replace instances",
+                          "chmod 0755 " + path);
+    return std::make_shared<sys::UniqueFd>(std::move(*fd));
+}
+
+// --- instance --------------------------------------------------------------
+
+struct ExpectedOwner {
+    uid_t uid;
+    gid_t gid;
+    mode_t mode;
+};
+
+ExpectedOwner expected_owner(const MountStep& step, const struct stat& polydir_st) {
+    if (step.mirror_polydir)  // Linux-PAM: the instance looks like the polydir
+        return {polydir_st.st_uid, polydir_st.st_gid, static_cast<mode_t>(polydir_st.st_mode & 07777)};
+    return {step.instance_owner.uid, step.instance_owner.gid,
+            static_cast<mode_t>(step.instance_owner.mode & 07777)};
+}
+
+// Owner and mode are set on the fd of a directory made root-owned with mode 0:
+// until both are final nobody but root can enter it. On failure it is removed.
+Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& name, const std::string& path,
+                                          const ExpectedOwner& want) {
+    auto fd = sys::open_below(template_fd, name, dir_rw, "create instance", path);
+    if (!fd) {
+        ::unlinkat(template_fd, name.c_str(), AT_REMOVEDIR);
+        return fd.error();
+    }
+    auto owned = sys::set_owner(fd->get(), want.uid, want.gid, "create instance", path);
+    auto moded = owned ? sys::set_mode(fd->get(), want.mode, "create instance", path) : Result<void>();
+    if (!owned || !moded) {
+        ::unlinkat(template_fd, name.c_str(), AT_REMOVEDIR);
+        return owned ? moded.error() : owned.error();
+    }
+    return fd;
+}
+
+// A pre-existing instance: a real directory with exactly the expected owner,
+// group and mode, or the session fails.
+Result<sys::UniqueFd> open_existing_instance(int template_fd, const std::string& name, const std::string& path,
+                                             const ExpectedOwner& want) {
+    // Made root-owned 0000 and not yet given away: a concurrent session of the
+    // same user is between mkdirat and fchmod. Give it a moment.
+    using namespace std::chrono_literals;
+    for (int attempt = 0;; ++attempt) {
+        auto fd = sys::open_below(template_fd, name, dir_rw, "use instance", path);
+        if (!fd) {
+            Error e = fd.error();
+            if (e.err == ELOOP) {
+                e.detail = "is a symlink; refusing it";
+                e.hint = "remove " + path + " (it is recreated at the next session)";
+            } else if (e.err == ENOTDIR) {
+                e.detail = "is not a directory; refusing it";
+                e.hint = "remove " + path + " (it is recreated at the next session)";
+            }
+            return e;
+        }
+        auto st = sys::stat_fd(fd->get(), "use instance", path);
+        if (!st) return st.error();
+        mode_t mode = st->st_mode & 07777;
+        if (st->st_uid == want.uid && st->st_gid == want.gid && mode == want.mode) return fd;
+        bool being_created = st->st_uid == 0 && mode == 0;
+        if (being_created && attempt < 200) {
+            std::this_thread::sleep_for(10ms);
+            continue;
+        }
+        return make_error("use instance", path, "", 0,
+                          "is " + owner_text(st->st_uid, st->st_gid, mode) + ", expected " +
+                              owner_text(want.uid, want.gid, want.mode) + "; refusing it",
+                          "chown " + std::to_string(want.uid) + ":" + std::to_string(want.gid) + " " + path +
+                              " && chmod " + sys::octal_mode(want.mode) + " " + path +
+                              ", or remove it if it is not the user's");
+    }
+}
+
+Result<void> pin_named_instance(const MountStep& step, PinnedStep& pinned, Log& log) {
+    const std::string& name = step.instance_name;
+    std::string path = sys::join_path(step.template_dir, name);
+    ExpectedOwner want = expected_owner(step, pinned.polydir_st);
+    int template_fd = pinned.template_fd->get();
+    auto made = sys::make_dir_at(template_fd, name, 0, "create instance", path);
+    if (made) {
+        auto fd = finish_new_instance(template_fd, name, path, want);
+        if (!fd) return fd.error();
+        pinned.instance_fd = std::move(*fd);
+        pinned.instance_created = true;
+        log.debug("created instance " + path + " (" + owner_text(want.uid, want.gid, want.mode) + ")");
+    } else if (made.error().err == EEXIST) {
+        auto fd = open_existing_instance(template_fd, name, path, want);
+        if (!fd) return fd.error();
+        pinned.instance_fd = std::move(*fd);
+        log.debug("using existing instance " + path);
+    } else {
+        return made.error();
+    }
+    pinned.instance_name = name;
+    pinned.instance_path = path;
+    return {};
+}
+
+Result<void> pin_unique_instance(const MountStep& step, PinnedStep& pinned, Rollback& rollback, Log& log) {
+    ExpectedOwner want = expected_owner(step, pinned.polydir_st);
+    int template_fd = pinned.template_fd->get();
+    for (int attempt = 0; attempt < unique_name_attempts; ++attempt) {
+        auto suffix = sys::random_name_suffix(unique_suffix_length);
+        if (!suffix) return suffix.error();
+        std::string name = step.instance_name + *suffix;
+        std::string path = sys::join_path(step.template_dir, name);
+        auto made = sys::make_dir_at(template_fd, name, 0, "create instance", path);
+        if (!made) {
+            if (made.error().err == EEXIST) continue;
+            return made.error();
+        }
+        auto fd = finish_new_instance(template_fd, name, path, want);
+        if (!fd) return fd.error();
+        rollback.created_unique_instance(pinned.template_fd, name, path);
+        pinned.instance_fd = std::move(*fd);
+        pinned.instance_created = true;
+        pinned.instance_name = name;
+        pinned.instance_path = path;
+        log.debug("created temporary instance " + path);
+        return {};
+    }
+    return make_error("create instance", sys::join_path(step.template_dir, step.instance_name + "XXXXXX"),
+                      "mkdirat", EEXIST, "no free name after " + std::to_string(unique_name_attempts) + " tries");
+}
+
+// --- init script -----------------------------------------------------------
+
+Result<void> pin_init_script(const MountStep& step, PinnedStep& pinned, Log& log) {
+    if (!step.init_script) return {};
+    auto fd = sys::open_init_script(*step.init_script);
+    if (!fd) {
+        if (fd.error().err == ENOENT && step.init_script_if_exists) {
+            log.debug("no init script " + *step.init_script + "; skipped");
+            return {};
+        }
+        return fd.error();
+    }
+    pinned.script_fd = std::move(*fd);
+    pinned.script_path = *step.init_script;
+    return {};
+}
+
+}  // namespace
+
+Error for_polydir(Error e, const std::string& polydir) {
+    if (e.polydir.empty()) e.polydir = polydir;
+    return e;
+}
+
+bool looks_polyinstantiated(const MountEntryView& entry) {
+    if (!entry.root.empty() && entry.root != "/") return true;
+    return entry.fstype == "tmpfs" && entry.source == "polyns";
+}
+
+Result<void> validate_plan(const Plan& plan) {
+    for (const MountStep& step : plan.steps) {
+        auto bad = [&](const std::string& what) {
+            return for_polydir(make_error("check plan", step.polydir, "", EINVAL, what), step.polydir);
+        };
+        if (step.polydir.empty() || step.polydir.front() != '/' || step.polydir == "/")
+            return bad("the polydir must be an absolute path other than /");
+        if ((step.mount_flags & ~sys::supported_mount_flags) != 0)
+            return bad("unsupported mount flags");
+        if (step.kind == MountKind::Bind) {
+            if (step.instance_kind == InstanceKind::None) return bad("a bind mount needs an instance");
+            if (step.template_dir.empty() || step.template_dir.front() != '/')
+                return bad("the template (instance parent) must be an absolute path");
+            // A tmpdir prefix may be empty (the name is then all random); a
+            // named instance is exactly one path component.
+            bool name_ok = step.instance_kind == InstanceKind::Unique
+                               ? (step.instance_name.empty() || sys::is_single_component(step.instance_name))
+                               : sys::is_single_component(step.instance_name);
+            if (!name_ok) return bad("instance name '" + step.instance_name + "' is not a single path component");
+        }
+        if (step.init_script && (step.init_script->empty() || step.init_script->front() != '/'))
+            return bad("the init script must be an absolute path");
+    }
+    return {};
+}
+
+Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& rollback, Log& log) {
+    PinnedStep pinned;
+    pinned.step = &step;
+    if (auto r = pin_polydir(step, pinned, rollback, log); !r) return r.error();
+    if (step.kind == MountKind::Bind) {
+        auto tmpl = pin_template(plan, step);
+        if (!tmpl) return tmpl.error();
+        pinned.template_fd = std::move(*tmpl);
+        auto r = step.instance_kind == InstanceKind::Unique ? pin_unique_instance(step, pinned, rollback, log)
+                                                            : pin_named_instance(step, pinned, log);
+        if (!r) return r.error();
+    } else {
+        pinned.instance_path = "tmpfs";
+        pinned.instance_created = true;
+    }
+    if (auto r = pin_init_script(step, pinned, log); !r) return r.error();
+    return pinned;
+}
+
+}  // namespace polyns::engine

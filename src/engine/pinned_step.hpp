@@ -1,0 +1,60 @@
+// Engine internals: what one MountStep holds once everything it needs is open.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <memory>
+#include <string>
+
+#include "polyns/engine.hpp"
+#include "polyns/plan.hpp"
+#include "polyns/result.hpp"
+#include "polyns/sys/unique_fd.hpp"
+
+namespace polyns::engine {
+
+class Rollback;
+
+// Opened before the first mount (DESIGN invariant 11), after unshare (an fd
+// opened before it would name mounts of the original namespace).
+struct PinnedStep {
+    const MountStep* step = nullptr;
+    sys::UniqueFd polydir_fd;
+    struct stat polydir_st {};
+    bool polydir_created = false;
+    std::shared_ptr<sys::UniqueFd> template_fd;  // Bind only
+    sys::UniqueFd instance_fd;                   // Bind only; O_RDONLY|O_DIRECTORY
+    std::string instance_name;                   // actual name (tmpdir: with its random suffix)
+    std::string instance_path;                   // template_dir/instance_name, or "tmpfs"
+    bool instance_created = false;
+    sys::UniqueFd script_fd;                     // invalid: no init script to run
+    std::string script_path;
+};
+
+// Checks the plan's steps before anything is done (names are single components,
+// paths absolute, flags known).
+Result<void> validate_plan(const Plan& plan);
+
+// Opens (and creates where the plan says so) the polydir, template, instance and
+// init script of `step`. What it creates is registered with `rollback`.
+Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& rollback, Log& log);
+
+// unmnt_remnt / unmnt_only: detaches the polyinstantiation mounted on each of
+// the plan's polydirs in this (new) namespace. Returns the polydirs it unmounted.
+Result<std::vector<std::string>> unmount_previous(const Plan& plan, Log& log);
+
+// Whether the topmost mount on a polydir looks like polyinstantiation (ours or
+// Linux-PAM's): a bind of a subdirectory (mountinfo root != "/"), or a tmpfs
+// mounted by polyns (source "polyns"). The filesystem normally mounted there
+// (a host's /tmp tmpfs) is neither, and is never unmounted.
+struct MountEntryView {
+    std::string root;
+    std::string fstype;
+    std::string source;
+};
+bool looks_polyinstantiated(const MountEntryView& entry);
+
+// Sets the polydir on an error about a step.
+Error for_polydir(Error e, const std::string& polydir);
+
+}  // namespace polyns::engine

@@ -1,0 +1,68 @@
+// unmnt_remnt / unmnt_only (su, runuser): the caller already lives in a
+// polyinstantiated namespace; in the new namespace, detach what is mounted on
+// each polydir before polyinstantiating for the new user.
+//
+// MNT_DETACH, not a plain umount: the caller's cwd or open files may well be
+// inside the old instance (su from a shell in /tmp), which makes umount fail
+// with EBUSY; Linux-PAM chdir()s away to dodge that. Detaching is safe here
+// because the namespace is new and private to this process: the old instance
+// only disappears from this process's view, and the user's other processes,
+// in the namespace we came from, keep theirs.
+#include <fcntl.h>
+
+#include <algorithm>
+
+#include "pinned_step.hpp"
+#include "polyns/sys/file_ops.hpp"
+#include "polyns/sys/mount.hpp"
+#include "polyns/sys/mountinfo.hpp"
+#include "polyns/sys/path.hpp"
+
+namespace polyns::engine {
+namespace {
+
+// Polyinstantiation mounts can be stacked (su twice); never more than this.
+constexpr int max_stacked_mounts = 16;
+
+Result<bool> detach_top_instance(const std::string& polydir) {
+    auto here = sys::mounts_at(polydir);
+    if (!here) return here.error();
+    if (here->empty()) return false;
+    const sys::MountEntry& top = here->back();
+    if (!looks_polyinstantiated({top.root, top.fstype, top.source})) return false;
+    // The fd names the topmost mount's root; check it is the entry we judged.
+    auto fd = sys::open_path(polydir, O_PATH | O_DIRECTORY, "unmount previous instance on");
+    if (!fd) return fd.error();
+    auto pos = sys::mount_position(fd->get(), "unmount previous instance on", polydir);
+    if (!pos) return pos.error();
+    if (pos->mount_id_known && pos->mount_id != static_cast<std::uint64_t>(top.id))
+        return make_error("unmount previous instance on", polydir, "", EBUSY,
+                          "the mount table changed while looking at it");
+    if (auto r = sys::detach_mount(fd->get(), polydir); !r) {
+        Error e = r.error();
+        e.step = "unmount previous instance on";
+        return e;
+    }
+    return true;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> unmount_previous(const Plan& plan, Log& log) {
+    std::vector<std::string> unmounted;
+    for (const MountStep& step : plan.steps) {
+        if (std::find(unmounted.begin(), unmounted.end(), step.polydir) != unmounted.end()) continue;
+        bool any = false;
+        for (int round = 0; round < max_stacked_mounts; ++round) {
+            auto detached = detach_top_instance(step.polydir);
+            if (!detached) return for_polydir(detached.error(), step.polydir);
+            if (!*detached) break;
+            any = true;
+            log.debug("unmounted previous instance on " + step.polydir);
+        }
+        if (any) unmounted.push_back(step.polydir);
+    }
+    return unmounted;
+}
+
+}  // namespace polyns::engine

@@ -1,0 +1,163 @@
+// apply_plan: DESIGN.md's engine. Order matters:
+//   1. nothing for an empty plan; refuse a multithreaded caller;
+//   2. keep fds of the original namespace, root and cwd; unshare; / slave or private;
+//   3. unmnt_remnt/unmnt_only: detach the previous instances (in the new namespace);
+//   4. pin every polydir, template, instance and script by fd (invariant 11);
+//   5. mount each step, then run its init script;
+//   any failure after 2 undoes what was done and setns()es back.
+#include <sys/stat.h>
+
+#include <memory>
+
+#include "pinned_step.hpp"
+#include "polyns/engine.hpp"
+#include "polyns/sys/file_ops.hpp"
+#include "polyns/sys/mount.hpp"
+#include "polyns/sys/mountinfo.hpp"
+#include "polyns/sys/namespace.hpp"
+#include "polyns/sys/process.hpp"
+#include "rollback.hpp"
+
+namespace polyns {
+namespace {
+
+using engine::PinnedStep;
+using engine::Rollback;
+
+Result<void> refuse_threads() {
+    auto threads = sys::thread_count();
+    if (!threads) return threads.error();
+    if (*threads > 1)
+        return make_error("set up the namespace", "", "", 0,
+                          "the calling process has " + std::to_string(*threads) +
+                              " threads; unshare would move only one of them and setns back "
+                              "would fail, so multithreaded callers are refused",
+                          "open the PAM session before starting threads");
+    return {};
+}
+
+// mntopts= may carry per-mount flags in the fs option string too: split them
+// out with libmount so the flags go where flags go.
+Result<std::pair<unsigned long, std::string>> tmpfs_options(const MountStep& step) {
+    auto parsed = sys::parse_mount_options(step.fs_options);
+    if (!parsed) return parsed.error();
+    unsigned long flags = step.mount_flags | (parsed->flags & sys::supported_mount_flags);
+    if ((parsed->flags & ~sys::supported_mount_flags) != 0)
+        return make_error("mount tmpfs", step.polydir, "", EINVAL,
+                          "unsupported mount flags in options '" + step.fs_options + "'");
+    return std::make_pair(flags, parsed->fs_data);
+}
+
+Result<std::shared_ptr<sys::UniqueFd>> mount_step(const PinnedStep& pinned) {
+    const MountStep& step = *pinned.step;
+    Result<sys::UniqueFd> root = sys::UniqueFd();
+    if (step.kind == MountKind::Bind) {
+        root = sys::bind_mount(pinned.instance_fd.get(), pinned.polydir_fd.get(), step.mount_flags,
+                               pinned.instance_path, step.polydir);
+    } else {
+        auto options = tmpfs_options(step);
+        if (!options) return options.error();
+        root = sys::mount_tmpfs(pinned.polydir_fd.get(), options->first, options->second, step.polydir);
+    }
+    if (!root) return root.error();
+    return std::make_shared<sys::UniqueFd>(std::move(*root));
+}
+
+std::string flags_text(unsigned long flags) {
+    std::string out;
+    auto add = [&](unsigned long bit, const char* name) {
+        if (flags & bit) out += std::string(out.empty() ? "" : ",") + name;
+    };
+    add(MS_NOSUID, "nosuid");
+    add(MS_NODEV, "nodev");
+    add(MS_NOEXEC, "noexec");
+    add(MS_RDONLY, "ro");
+    return out.empty() ? "" : " (" + out + ")";
+}
+
+Result<SessionState> open_in_new_namespace(const Plan& plan, Rollback& rollback, Log& log) {
+    SessionState state;
+    state.user = plan.identity.user;
+    state.namespace_changed = true;
+    state.unmount_on_close = plan.unmount_on_close;
+
+    auto propagation = plan.mount_private ? sys::Propagation::Private : sys::Propagation::Slave;
+    if (auto r = sys::set_propagation_recursive("/", propagation); !r) return r.error();
+    log.debug(std::string("made / recursively ") + (plan.mount_private ? "private" : "slave"));
+
+    if (plan.unmount_previous || plan.unmount_only) {
+        auto unmounted = engine::unmount_previous(plan, log);
+        if (!unmounted) return unmounted.error();
+        state.unmounted_previous = std::move(*unmounted);
+        if (plan.unmount_only) return state;
+    }
+
+    // Pin everything before the first mount.
+    std::vector<PinnedStep> pinned;
+    pinned.reserve(plan.steps.size());
+    for (const MountStep& step : plan.steps) {
+        auto p = engine::pin_step(plan, step, rollback, log);
+        if (!p) return engine::for_polydir(p.error(), step.polydir);
+        pinned.push_back(std::move(*p));
+    }
+
+    log.debug(std::string("mount backend: ") + sys::mount_backend_name(sys::effective_mount_backend()));
+    for (PinnedStep& p : pinned) {
+        const MountStep& step = *p.step;
+        auto root = mount_step(p);
+        if (!root) return engine::for_polydir(root.error(), step.polydir);
+        rollback.mounted(*root, step.polydir);
+        log.debug("mounted " + p.instance_path + " on " + step.polydir + flags_text(step.mount_flags));
+
+        if (p.script_fd) {
+            sys::InitScriptFacts facts{step.polydir, p.instance_path, p.instance_created, plan.identity.user};
+            if (auto r = sys::run_init_script(p.script_fd.get(), p.script_path, facts, plan.init_timeout_seconds); !r)
+                return engine::for_polydir(r.error(), step.polydir);
+            log.debug("ran init script " + p.script_path + " for " + step.polydir);
+        }
+
+        MountedPolydir m;
+        m.polydir = step.polydir;
+        m.instance = p.instance_path;
+        m.kind = step.kind;
+        m.created = p.instance_created;
+        m.remove_on_close = step.instance_kind == InstanceKind::Unique;
+        m.template_dir = step.template_dir;
+        m.instance_name = p.instance_name;
+        m.template_fd = p.template_fd;
+        m.mount_root_fd = *root;
+        state.mounted.push_back(std::move(m));
+    }
+    return state;
+}
+
+}  // namespace
+
+Result<SessionState> apply_plan(const Plan& plan, Log& log) {
+    if (plan.empty()) {
+        SessionState state;
+        state.user = plan.identity.user;
+        log.debug("nothing to polyinstantiate for " + plan.identity.user + "; namespace unchanged");
+        return state;
+    }
+    if (auto r = engine::validate_plan(plan); !r) return r.error();
+    if (auto r = refuse_threads(); !r) return r.error();
+
+    auto original_ns = sys::open_mount_namespace();
+    if (!original_ns) return original_ns.error();
+    auto dirs = sys::ProcessDirs::save();
+    if (!dirs) return dirs.error();
+    if (auto r = sys::unshare_mount_namespace(); !r) return r.error();
+    log.debug("unshared the mount namespace");
+
+    Rollback rollback(std::move(*original_ns), std::move(*dirs), log);
+    auto state = open_in_new_namespace(plan, rollback, log);
+    if (!state) {
+        rollback.undo();
+        return state.error();
+    }
+    rollback.commit();
+    return state;
+}
+
+}  // namespace polyns
