@@ -60,7 +60,9 @@ void parse_fields(std::string_view line, unsigned number, const std::string& fil
     // does not require it to be absolute; it still refuses "..".
     const bool prefix_is_path = !method_ok || rule.method != Method::Tmpfs;
     config::check_path_field(lexed.fields[1], "instance prefix", prefix_is_path, report);
-    if (lexed.fields.size() >= 4) config::parse_user_list(lexed.fields[3], rule, report);
+    // With extra fields the user list is cut short: checking it would only
+    // repeat the problem ("root, adm" -> "empty entry after root").
+    if (lexed.fields.size() == 4) config::parse_user_list(lexed.fields[3], rule, report);
 
     if (report.has_errors()) return;
     rule.polydir = lexed.fields[0].text;
