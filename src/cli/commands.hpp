@@ -19,5 +19,6 @@ inline constexpr int exit_internal = 70; // unexpected failure inside polyns (EX
 // Adds the subcommand to `app`. When it runs, its exit status is stored in
 // `exit_status`; main() returns that value.
 void register_check(CLI::App& app, int& exit_status);
+void register_plan(CLI::App& app, int& exit_status);
 
 }  // namespace polyns::cli

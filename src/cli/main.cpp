@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
 
     int exit_status = exit_ok;
     register_check(app, exit_status);
+    register_plan(app, exit_status);
 
     if (argc <= 1) {
         std::fputs(app.help().c_str(), stderr);

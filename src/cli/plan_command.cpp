@@ -1,0 +1,476 @@
+// `polyns plan USER`: the Plan pam_polyns.so would execute for USER, made by
+// the same code from the same inputs (configuration, NSS identity, module
+// arguments from the service's PAM stack), so what the admin sees is what the
+// module does.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+#include <sys/mount.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "commands.hpp"
+#include "polyns/config.hpp"
+#include "polyns/options.hpp"
+#include "polyns/pam_service.hpp"
+#include "polyns/plan.hpp"
+#include "polyns/sys/trusted_file.hpp"
+#include "polyns/sys/users.hpp"
+#include "polyns_build_config.h"
+
+#if POLYNS_HAVE_SELINUX
+#include <selinux/selinux.h>
+#endif
+
+namespace polyns::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct PlanRequest {
+    std::string user;
+    std::string service;  // empty: default module options
+    std::string config_file;
+    std::string pam_dir = "/etc/pam.d";
+    bool json = false;
+    bool skip_trust_check = false;
+};
+
+// Where the module arguments came from, for the header line.
+struct ModuleArgs {
+    std::vector<std::string> args;
+    std::string origin;  // "/etc/pam.d/login:12" or "defaults (no --service)"
+};
+
+bool selinux_enabled() {
+#if POLYNS_HAVE_SELINUX
+    return is_selinux_enabled() == 1;  // same test as the module's
+#else
+    return false;
+#endif
+}
+
+// Depth-first through @include / include / substack, as libpam reads the stack;
+// the first session line loading pam_polyns.so is the one that runs.
+Result<std::optional<ModuleArgs>> find_module_line(const std::string& pam_dir,
+                                                   const std::string& service, int depth,
+                                                   std::set<std::string>& visiting) {
+    const std::string path = service.front() == '/' ? service : pam_dir + "/" + service;
+    if (depth > 16 || visiting.count(path) != 0) {
+        return make_error("read PAM service", path, "", 0, "include loop or nesting too deep");
+    }
+    auto text = sys::read_trusted_file(path, /*check_trust=*/false);
+    if (!text) {
+        const Error& e = text.error();
+        return make_error("read PAM service file", path, e.syscall, e.err, e.detail);
+    }
+    visiting.insert(path);
+    for (const PamServiceEntry& e : parse_pam_service(text.value())) {
+        const bool descend = e.kind == PamServiceEntry::Kind::AtInclude ||
+                             (e.kind == PamServiceEntry::Kind::Include && e.type == "session");
+        if (descend) {
+            auto found = find_module_line(pam_dir, e.target, depth + 1, visiting);
+            if (!found) return found.error();
+            if (found.value()) return found;
+            continue;
+        }
+        if (e.kind == PamServiceEntry::Kind::Module && e.type == "session" &&
+            is_polyns_module(e.module)) {
+            return std::optional<ModuleArgs>{ModuleArgs{e.args, path + ":" + std::to_string(e.line)}};
+        }
+    }
+    visiting.erase(path);
+    return std::optional<ModuleArgs>{};
+}
+
+std::string octal(mode_t mode) { return fmt::format("{:04o}", static_cast<unsigned>(mode)); }
+
+std::vector<std::string> flag_words(unsigned long flags) {
+    std::vector<std::string> words;
+    if (flags & MS_NOSUID) words.emplace_back("nosuid");
+    if (flags & MS_NODEV) words.emplace_back("nodev");
+    if (flags & MS_NOEXEC) words.emplace_back("noexec");
+    return words;
+}
+
+std::string joined(const std::vector<std::string>& items, std::string_view sep = ", ") {
+    std::string out;
+    for (const auto& item : items) {
+        if (!out.empty()) out += sep;
+        out += item;
+    }
+    return out;
+}
+
+std::string where(const SourceLoc& loc) {
+    return loc.line == 0 ? loc.file : fmt::format("{}:{}", loc.file, loc.line);
+}
+
+std::string_view kind_name(const MountStep& s) {
+    return s.kind == MountKind::Tmpfs ? "tmpfs" : "bind";
+}
+
+std::string instance_text(const MountStep& s) {
+    switch (s.instance_kind) {
+    case InstanceKind::Named: return s.instance;
+    case InstanceKind::Unique:
+        return (s.template_dir == "/" ? "" : s.template_dir) + "/" + s.instance_name +
+               "XXXXXX (new for each session, removed at close)";
+    case InstanceKind::None: return "a new tmpfs";
+    }
+    return {};
+}
+
+std::string owner_text(const MountStep& s, const Identity& who) {
+    if (s.instance_kind == InstanceKind::None) return "-";
+    if (s.mirror_polydir) return "mirror of polydir (instance_mode=mirror)";
+    const std::string user =
+        s.instance_owner.uid == who.uid ? fmt::format("{}({})", who.user, who.uid)
+                                        : std::to_string(s.instance_owner.uid);
+    return fmt::format("{}:{} mode {}", user, s.instance_owner.gid, octal(s.instance_owner.mode));
+}
+
+std::string init_text(const MountStep& s) {
+    if (!s.init_script) return "none (noinit)";
+    return *s.init_script + (s.init_script_if_exists ? " (if it exists)" : "");
+}
+
+std::string create_text(const MountStep& s) {
+    if (!s.create_polydir) return "no";
+    const auto& c = *s.create_polydir;
+    return fmt::format("if missing: {}:{} mode {}", c.uid, c.gid,
+                       c.mode ? octal(*c.mode) : std::string("0777 & ~umask"));
+}
+
+// Rules dropped by the parser, as the planner never sees them.
+std::vector<SkippedRule> config_error_lines(const Config& config) {
+    std::vector<SkippedRule> out;
+    std::set<std::pair<std::string, unsigned>> seen;
+    for (const auto& d : config.diagnostics) {
+        if (d.severity != Severity::Error || d.loc.line == 0) continue;
+        if (!seen.insert({d.loc.file, d.loc.line}).second) continue;
+        SkippedRule s;
+        s.polydir = "(rule not parsed)";
+        s.reason = "config error on this line: " + d.message;
+        s.source = d.loc;
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+Json step_json(const MountStep& s) {
+    Json owner = nullptr;
+    if (s.instance_kind != InstanceKind::None && !s.mirror_polydir) {
+        owner = {{"uid", s.instance_owner.uid},
+                 {"gid", s.instance_owner.gid},
+                 {"mode", octal(s.instance_owner.mode)}};
+    }
+    Json create = nullptr;
+    if (s.create_polydir) {
+        create = {{"uid", s.create_polydir->uid},
+                  {"gid", s.create_polydir->gid},
+                  {"mode", s.create_polydir->mode ? Json(octal(*s.create_polydir->mode))
+                                                  : Json(nullptr)}};
+    }
+    const char* instance_kind = s.instance_kind == InstanceKind::Named    ? "named"
+                                : s.instance_kind == InstanceKind::Unique ? "unique"
+                                                                          : "none";
+    return {
+        {"polydir", s.polydir},
+        {"method", method_name(s.method)},
+        {"kind", kind_name(s)},
+        {"instance_kind", instance_kind},
+        {"template", s.template_dir.empty() ? Json(nullptr) : Json(s.template_dir)},
+        {"instance_name", s.instance_kind == InstanceKind::None ? Json(nullptr) : Json(s.instance_name)},
+        {"instance", s.instance.empty() ? Json(nullptr) : Json(s.instance)},
+        {"mirror_polydir", s.mirror_polydir},
+        {"owner", owner},
+        {"create_polydir", create},
+        {"mount_flags", flag_words(s.mount_flags)},
+        {"tmpfs_options", s.fs_options},
+        {"init_script", s.init_script ? Json(*s.init_script) : Json(nullptr)},
+        {"init_script_if_exists", s.init_script_if_exists},
+        {"user_controlled_root", s.user_controlled_root.empty() ? Json(nullptr) : Json(s.user_controlled_root)},
+        {"source", {{"file", s.source.file}, {"line", s.source.line}}},
+    };
+}
+
+Json skipped_json(const SkippedRule& s) {
+    return {{"polydir", s.polydir},
+            {"reason", s.reason},
+            {"source", {{"file", s.source.file}, {"line", s.source.line}}}};
+}
+
+Json diagnostic_json(const Diagnostic& d) {
+    return {{"severity", d.severity == Severity::Error ? "error" : "warning"},
+            {"location", {{"file", d.loc.file}, {"line", d.loc.line}, {"column", d.loc.col}}},
+            {"message", d.message},
+            {"text", d.text},
+            {"hint", d.hint},
+            {"formatted", format_diagnostic(d)}};
+}
+
+void put(const std::string& line) {
+    std::fputs(line.c_str(), stdout);
+    std::fputc('\n', stdout);
+}
+
+// Everything one run found out, printed as text or JSON.
+struct PlanReport {
+    std::string user;
+    std::optional<Identity> identity;
+    ModuleArgs module_args;
+    Options options;
+    Config config;
+    bool config_read = false;
+    std::optional<Plan> plan;
+    std::vector<SkippedRule> config_skipped;
+    std::vector<std::string> verdicts;  // why the module would refuse the session
+    std::optional<Error> error;          // planning / lookup failed
+    int exit_status = exit_ok;
+};
+
+// Rules the parser dropped and rules the planner skipped, in file order.
+std::vector<SkippedRule> all_skipped(const PlanReport& r) {
+    std::vector<SkippedRule> out = r.config_skipped;
+    if (r.plan) out.insert(out.end(), r.plan->skipped.begin(), r.plan->skipped.end());
+    auto file_index = [&r](const std::string& file) {
+        const auto it = std::find(r.config.files.begin(), r.config.files.end(), file);
+        return static_cast<std::size_t>(it - r.config.files.begin());
+    };
+    std::stable_sort(out.begin(), out.end(), [&](const SkippedRule& a, const SkippedRule& b) {
+        const auto fa = file_index(a.source.file);
+        const auto fb = file_index(b.source.file);
+        return fa != fb ? fa < fb : a.source.line < b.source.line;
+    });
+    return out;
+}
+
+void print_text(const PlanReport& r) {
+    for (const auto& d : r.config.diagnostics) put(format_diagnostic(d));
+
+    if (r.identity) {
+        const Identity& who = *r.identity;
+        put(fmt::format("plan for {} (uid {}, gid {}, home {}, groups {})", who.user, who.uid,
+                        who.gid, who.home, joined(who.group_names, ",")));
+    } else {
+        put(fmt::format("plan for {}", r.user));
+    }
+    const std::vector<std::string> args = options_to_args(r.options);
+    put(fmt::format("module arguments: {} ({})", args.empty() ? "none" : joined(args, " "),
+                    r.module_args.origin));
+    for (const auto& u : r.options.unknown) put("  unknown module argument ignored: " + u);
+    for (const auto& i : r.options.invalid) put("  invalid module argument, default kept: " + i);
+    if (r.config_read) {
+        put("configuration: " + (r.config.files.empty() ? std::string("no files")
+                                                         : joined(r.config.files)));
+    }
+
+    if (r.plan) {
+        const Plan& p = *r.plan;
+        if (p.steps.empty()) {
+            put("no polydir is polyinstantiated for " + p.identity.user +
+                (p.empty() ? ": the session keeps the host's namespace" : ""));
+        }
+        for (const auto& s : p.steps) {
+            put("");
+            put(fmt::format("{}  ({})", s.polydir, where(s.source)));
+            put(fmt::format("  method         {}", method_name(s.method)));
+            put(fmt::format("  kind           {}", kind_name(s)));
+            if (s.instance_kind != InstanceKind::None) put("  template       " + s.template_dir);
+            put("  instance       " + instance_text(s));
+            put("  owner, mode    " + owner_text(s, p.identity));
+            if (s.create_polydir) put("  create polydir " + create_text(s));
+            const auto flags = flag_words(s.mount_flags);
+            put("  mount flags    " + (flags.empty() ? std::string("-") : joined(flags, ",")));
+            if (s.kind == MountKind::Tmpfs) {
+                put("  tmpfs options  " + (s.fs_options.empty() ? std::string("-") : s.fs_options));
+            }
+            put("  init script    " + init_text(s));
+            if (!s.user_controlled_root.empty()) {
+                put("  user-controlled below " + s.user_controlled_root + " (walked by fd)");
+            }
+        }
+        const std::vector<SkippedRule> skipped = all_skipped(r);
+        if (!skipped.empty()) {
+            put("");
+            put("skipped:");
+            for (const auto& s : skipped) {
+                put(fmt::format("  {}  ({}): {}", s.polydir, where(s.source), s.reason));
+            }
+        }
+        std::vector<std::string> flags;
+        if (p.mount_private) flags.emplace_back("mount_private: / is made private, not slave");
+        if (p.unmount_previous) flags.emplace_back("unmnt_remnt: polydirs of the previous session are unmounted first");
+        if (p.unmount_only) flags.emplace_back("unmnt_only: polydirs are only unmounted, nothing is mounted");
+        if (p.unmount_on_close) flags.emplace_back("unmount_on_close: polydirs are unmounted at close");
+        if (p.ignore_instance_parent_mode) flags.emplace_back("ignore_instance_parent_mode: template modes are not checked (owners are)");
+        if (!p.steps.empty()) flags.push_back(fmt::format("init scripts time out after {} s", p.init_timeout_seconds));
+        if (!p.notices.empty() || !flags.empty()) {
+            put("");
+            put("notices:");
+            for (const auto& n : p.notices) put("  " + n);
+            for (const auto& f : flags) put("  " + f);
+        }
+    }
+    for (const auto& v : r.verdicts) {
+        put("");
+        put("the module would refuse this session: " + v);
+    }
+    if (r.error) {
+        put("");
+        put("error: " + r.error->message());
+    }
+    std::fflush(stdout);
+}
+
+void print_json(const PlanReport& r) {
+    Json doc;
+    doc["polyns_version"] = POLYNS_VERSION;
+    doc["user"] = r.user;
+    if (r.identity) {
+        doc["identity"] = {{"user", r.identity->user},
+                           {"uid", r.identity->uid},
+                           {"gid", r.identity->gid},
+                           {"home", r.identity->home},
+                           {"groups", r.identity->group_names}};
+    } else {
+        doc["identity"] = nullptr;
+    }
+    doc["module_arguments"] = {{"args", options_to_args(r.options)},
+                               {"origin", r.module_args.origin},
+                               {"unknown", r.options.unknown},
+                               {"invalid", r.options.invalid}};
+    doc["config"] = {{"files", r.config.files}, {"diagnostics", Json::array()}};
+    for (const auto& d : r.config.diagnostics) doc["config"]["diagnostics"].push_back(diagnostic_json(d));
+    doc["steps"] = Json::array();
+    doc["skipped"] = Json::array();
+    for (const auto& s : all_skipped(r)) doc["skipped"].push_back(skipped_json(s));
+    if (r.plan) {
+        const Plan& p = *r.plan;
+        for (const auto& s : p.steps) doc["steps"].push_back(step_json(s));
+        doc["notices"] = p.notices;
+        doc["flags"] = {{"mount_private", p.mount_private},
+                        {"unmount_previous", p.unmount_previous},
+                        {"unmount_only", p.unmount_only},
+                        {"unmount_on_close", p.unmount_on_close},
+                        {"ignore_instance_parent_mode", p.ignore_instance_parent_mode},
+                        {"init_timeout_seconds", p.init_timeout_seconds}};
+        doc["namespace_changes"] = !p.empty();
+    } else {
+        doc["notices"] = Json::array();
+        doc["flags"] = nullptr;
+        doc["namespace_changes"] = nullptr;
+    }
+    doc["refused"] = r.verdicts;
+    doc["error"] = r.error ? Json(r.error->message()) : Json(nullptr);
+    doc["exit_status"] = r.exit_status;
+    put(doc.dump(2, ' ', false, Json::error_handler_t::replace));
+    std::fflush(stdout);
+}
+
+int run_plan(const PlanRequest& request) {
+    PlanReport r;
+    r.user = request.user;
+
+    if (request.service.empty()) {
+        r.module_args.origin = "defaults: no --service given";
+    } else {
+        r.module_args.origin = "service " + request.service + " not read";
+        std::set<std::string> visiting;
+        auto found = find_module_line(request.pam_dir, request.service, 0, visiting);
+        if (!found) {
+            r.error = found.error();
+        } else if (!found.value()) {
+            r.error = make_error("find pam_polyns.so in service", request.service, "", 0,
+                                 "no session line loads pam_polyns.so (includes followed)",
+                                 "add `session required pam_polyns.so` to " + request.pam_dir +
+                                     "/" + request.service);
+        } else {
+            r.module_args = *found.value();
+        }
+    }
+    std::vector<const char*> argv;
+    for (const auto& a : r.module_args.args) argv.push_back(a.c_str());
+    r.options = parse_options(static_cast<int>(argv.size()), argv.data());
+
+    if (!r.error) {
+        LoadOptions load = default_load_options();
+        if (!request.config_file.empty()) {
+            load.only_file = request.config_file;
+        } else if (r.options.conf) {
+            load.only_file = *r.options.conf;
+        }
+        if (request.skip_trust_check) load.check_trust = false;
+        r.config = load_config(load);
+        r.config_read = true;
+        r.config_skipped = config_error_lines(r.config);
+        if (r.config.has_errors() && !r.options.ignore_config_error) {
+            r.verdicts.push_back(fmt::format(
+                "the configuration has {} error(s) and the module option ignore_config_error "
+                "is not set (the plan shown is what it would do with that option)",
+                r.config.error_count()));
+        }
+
+        const bool selinux = selinux_enabled();
+        auto identity = sys::lookup_identity(request.user);
+        if (!identity) {
+            r.error = identity.error();
+        } else {
+            r.identity = identity.value();
+            const sys::NssNameResolver names;
+            PlanContext context;
+            context.security_dir = load.security_dir;
+            context.selinux_enabled = selinux;
+            auto plan = make_plan(r.config, *r.identity, r.options, names, context);
+            if (plan) {
+                r.plan = std::move(plan.value());
+            } else {
+                r.error = plan.error();
+            }
+        }
+    }
+
+    r.exit_status = (r.error || !r.verdicts.empty()) ? exit_errors : exit_ok;
+    if (request.json) {
+        print_json(r);
+    } else {
+        print_text(r);
+    }
+    return r.exit_status;
+}
+
+}  // namespace
+
+void register_plan(CLI::App& app, int& exit_status) {
+    auto request = std::make_shared<PlanRequest>();
+
+    CLI::App* plan = app.add_subcommand(
+        "plan", "Show what pam_polyns.so would create and mount for USER, and why polydirs are skipped");
+    plan->add_option("USER", request->user, "The user whose session to plan")->required();
+    plan->add_option("--service", request->service,
+                     "Take the module arguments from the pam_polyns.so session line of this "
+                     "PAM service (includes and substacks followed)")
+        ->type_name("SERVICE");
+    plan->add_option("--config", request->config_file,
+                     "Use only this configuration file (as the module option conf=)")
+        ->type_name("FILE");
+    plan->add_option("--pam-dir", request->pam_dir,
+                     "Directory of PAM service files (default /etc/pam.d)")
+        ->type_name("DIR");
+    plan->add_flag("--json", request->json, "Print the plan as JSON");
+    plan->add_flag("--skip-trust-check", request->skip_trust_check,
+                   "Do not require configuration files to be root-owned and not "
+                   "group/other-writable (pam_polyns.so always checks)");
+    plan->callback([request, &exit_status] { exit_status = run_plan(*request); });
+}
+
+}  // namespace polyns::cli
