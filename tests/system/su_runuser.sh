@@ -1,12 +1,16 @@
 #!/bin/bash
 # su and runuser inside a polyinstantiated session (issue 4, part 4).
-# alice's session (opened through real libpam by the harness's driver; the
-# command runs as root in alice's namespace, as an admin who logged in as
-# alice and became root would), then `su bob -c`, `su - bob -c`,
-# `runuser -u bob --` and `runuser -l bob -c` with `unmnt_remnt` in their
-# stacks: each sees bob's instance on /tmp and /var/tmp, alice's mounts undone
-# (not stacked); back in alice's shell /tmp is still alice's. root, listed in
-# the rule's user list, is left alone: no instance, nothing mounted for it.
+#
+# 1. alice's session opened through real libpam by the harness's driver (the
+#    command runs as root in alice's namespace, as an admin inside her
+#    session), then `su bob -c`, `su - bob -c`, `runuser -u bob --` and
+#    `runuser -l bob -c` with `unmnt_remnt` in their stacks: each sees bob's
+#    instance on /tmp and /var/tmp with alice's mounts undone (not stacked,
+#    nothing created inside alice's instance); back in alice's shell /tmp is
+#    still alice's. root, listed in the rule's user list, gets no instance.
+# 2. alice's real ssh login running the setuid su herself: `su bob`,
+#    `su - bob` as above; `su root` undoes alice's polyinstantiation (as
+#    Linux-PAM does when the real uid is not excluded) and creates nothing.
 source "$(dirname "$0")/lib/harness.sh"
 harness_enter "$@"
 require_module
@@ -39,26 +43,34 @@ EOF
 done
 harness_on_exit '[[ $status == 0 ]] || { echo "--- syslog:"; syslog_lines; } >&2'
 
-# Prints "LABEL tmp=INODE vartmp=INODE user=NAME tmp_mounts=N" for the
-# calling context; N counts the mounts stacked on /tmp.
-probe='probe() { echo "$1 tmp=$(stat -c %i /tmp) vartmp=$(stat -c %i /var/tmp) user=$(id -un) tmp_mounts=$(grep -c " /tmp " /proc/self/mountinfo)"; }'
+# probe LABEL [leak]: prints "LABEL tmp=INODE vartmp=INODE user=NAME
+# tmp_mounts=N" (N: mounts stacked on /tmp) for the calling context; with
+# "leak", also "LEAK-LABEL" if alice's file is visible. A file, so that every
+# shell (bash, dash, login shells) can run it.
+probe=$POLYNS_TEST_ROOT/probe.sh
+cat >"$probe" <<'EOF'
+#!/bin/sh
+echo "$1 tmp=$(stat -c %i /tmp) vartmp=$(stat -c %i /var/tmp) user=$(id -un) tmp_mounts=$(grep -c " /tmp " /proc/self/mountinfo)"
+if [ "${2:-}" = leak ] && [ -e /tmp/alice-file ]; then echo "LEAK-$1"; fi
+EOF
+chmod 0755 "$probe"
 
-inner="$probe"'
-probe alice-session
+inner="
+$probe alice-session
 echo alice-secret >/tmp/alice-file
-su bob -c "$(declare -f probe); probe su; [ -e /tmp/alice-file ] && echo LEAK-su; echo su >/tmp/bob-su"
-probe after-su
-su - bob -c "$(declare -f probe); probe su-l; [ -e /tmp/alice-file ] && echo LEAK-su-l; echo su-l >/tmp/bob-su-l"
-probe after-su-l
-runuser -u bob -- sh -c "$(declare -f probe); probe runuser; [ -e /tmp/alice-file ] && echo LEAK-runuser; echo runuser >/tmp/bob-runuser"
-probe after-runuser
-runuser -l bob -c "$(declare -f probe); probe runuser-l; [ -e /tmp/alice-file ] && echo LEAK-runuser-l; echo runuser-l >/tmp/bob-runuser-l"
-probe after-runuser-l
-su root -c "$(declare -f probe); probe su-root"
-runuser -u root -- sh -c "$(declare -f probe); probe runuser-root"
-probe after-root
+su bob -c '$probe su leak; echo su >/tmp/bob-su'
+$probe after-su
+su - bob -c '$probe su-l leak; echo su-l >/tmp/bob-su-l'
+$probe after-su-l
+runuser -u bob -- sh -c '$probe runuser leak; echo runuser >/tmp/bob-runuser'
+$probe after-runuser
+runuser -l bob -c '$probe runuser-l leak; echo runuser-l >/tmp/bob-runuser-l'
+$probe after-runuser-l
+su root -c '$probe su-root'
+runuser -u root -- $probe runuser-root
+$probe after-root
 cat /tmp/alice-file
-'
+"
 out=$(pam_session polyns-login alice -- bash -c "$inner" 2>&1) || fail "alice's session or a command in it failed: $out"
 echo "$out" | sed 's/^/  | /'
 
@@ -123,3 +135,52 @@ for dir in /tmp/user_tmpl /var/tmp/user_tmpl; do
     [[ -z $(find "$dir" -mindepth 1 -maxdepth 1 -user root) ]] || fail "$dir has a root-owned instance"
 done
 pass "no instance was created for root"
+
+# ------------------------------------------ su from alice's own ssh login
+# The everyday case: alice logs in over ssh and runs the setuid su herself
+# (real uid alice, not root). pam_permit stands in for typing the target's
+# password (this PAM config exists only in the throwaway namespace).
+source "$(dirname "$0")/lib/sshd.sh"
+for service in su su-l; do
+    write_pam_service "$service" <<EOF2
+auth     sufficient pam_rootok.so
+auth     required   pam_permit.so
+account  required   pam_unix.so
+session  required   $MODULE_LINE unmnt_remnt
+EOF2
+done
+sshd_write_pam_stack "session required $MODULE_LINE"
+sshd_authorize alice
+sshd_start
+out=$(ssh_run alice "
+$probe ssh-alice
+su bob -c '$probe ssh-su leak'
+$probe after-ssh-su
+su - bob -c '$probe ssh-su-l leak'
+$probe after-ssh-su-l
+su root -c '$probe ssh-su-root'
+$probe after-ssh-su-root
+" 2>&1) || fail "alice's ssh session with su failed: $out"
+echo "$out" | sed 's/^/  ssh| /'
+assert_eq "$(field ssh-alice tmp)" "$alice_tmp" "alice's ssh login has her instance"
+assert_not_contains "$out" "LEAK-" "alice's file is invisible to bob after su from her login"
+for how in ssh-su ssh-su-l; do
+    assert_eq "$(field "$how" user)" bob "$how (run by alice) runs as bob"
+    assert_eq "$(field "$how" tmp)" "$bob_tmp" "$how (run by alice): /tmp is bob's instance"
+    assert_eq "$(field "$how" vartmp)" "$bob_vartmp" "$how (run by alice): /var/tmp is bob's instance"
+    assert_eq "$(field "$how" tmp_mounts)" "$((host_tmp_mounts + 1))" "$how (run by alice): alice's mount undone, not stacked"
+    assert_eq "$(field "after-$how" tmp)" "$alice_tmp" "back in alice's login shell after $how: /tmp is still alice's"
+done
+assert_eq "$(field ssh-su-root user)" root "su root from alice's login runs as root"
+# root is excluded, alice (the real uid) is not: unmnt_remnt must still undo
+# alice's polyinstantiation, as Linux-PAM does (it unmounts unless the real
+# uid is excluded too). Otherwise root would work inside alice's 0700
+# directory, where she controls every name and fs.protected_symlinks (sticky
+# world-writable directories only) does not protect root from her symlinks.
+assert_eq "$(field ssh-su-root tmp)" "$(stat -c %i /tmp)" \
+    "su root from alice's login: root gets the shared /tmp, not alice's instance"
+assert_eq "$(field ssh-su-root vartmp)" "$(stat -c %i /var/tmp)" \
+    "su root from alice's login: root gets the shared /var/tmp, not alice's instance"
+assert_eq "$(field after-ssh-su-root tmp)" "$alice_tmp" "back in alice's login shell after su root: /tmp is still alice's"
+[[ -z $(find /tmp/user_tmpl /var/tmp/user_tmpl -mindepth 1 -maxdepth 1 -user root) ]] || fail "su root created a root instance"
+pass "su root from alice's login: no instance for root"
