@@ -203,12 +203,13 @@ SSH_CLIENT_OPTS=(-F /dev/null -T
 
 # ssh_run USER 'SHELL COMMAND': one real login as USER running the command
 # (through the user's login shell, as ssh does). Exit status: the command's,
-# 255 if the login itself failed.
+# 255 if the login itself failed, 124 if it took over SSH_RUN_TIMEOUT seconds
+# (default 60: a hung session must not hang the suite).
 ssh_run() {
     [ -n "$SSHD_PORT" ] || _sshd_die "ssh_run before sshd_start"
     local user=$1
     shift
-    ssh "${SSH_CLIENT_OPTS[@]}" -p "$SSHD_PORT" "$user@127.0.0.1" "$@"
+    timeout -k 5 "${SSH_RUN_TIMEOUT:-60}" ssh "${SSH_CLIENT_OPTS[@]}" -p "$SSHD_PORT" "$user@127.0.0.1" "$@"
 }
 
 # sshd_log_lines: what sshd printed so far (it logs to stderr with -e).
