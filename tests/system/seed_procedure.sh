@@ -5,6 +5,10 @@
 # Debian stands in for system-auth/password-auth) and its A7 verification
 # through real ssh logins of two non-root users. Prints the transcript an
 # admin would see; lib/seed_procedure.sh has the steps and the checks.
+#
+# By hand (as root, after building; prints the transcript, exit 0 = all
+# expectations of A4/A7 met):
+#   POLYNS_BUILD_DIR=build bash tests/system/seed_procedure.sh
 source "$(dirname "$0")/lib/harness.sh"
 source "$(dirname "$0")/lib/sshd.sh"
 source "$(dirname "$0")/lib/seed_procedure.sh"
