@@ -27,3 +27,4 @@ sshd_start
 harness_on_exit '[[ $status == 0 ]] || { echo "--- sshd log:"; cat "$SSHD_LOG"; echo "--- syslog:"; syslog_lines; } >&2'
 
 seed_a7_verify alice bob
+seed_module_log alice bob

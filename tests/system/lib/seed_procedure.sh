@@ -149,3 +149,22 @@ seed_a7_verify() { # USER OTHER
     [[ -f /tmp/user_tmpl/$uid/testfile ]] || fail "$user's testfile is not in /tmp/user_tmpl/$uid"
     pass "$user's /tmp/testfile lives in /tmp/user_tmpl/$uid"
 }
+
+# seed_module_log: what the module told syslog during the logins (the A8
+# audit trail: one line per session naming the user and each polydir's
+# instance, plus notices such as the level method falling back to user).
+seed_module_log() { # USER... (whose session lines must have arrived)
+    local user
+    seed_step "A8. What pam_polyns logged (syslog)"
+    for user in "$@"; do
+        wait_for_syslog "pam_polyns.*session for $user " 5 || fail "no session line for $user in syslog"
+    done
+    syslog_lines 'pam_polyns' | sed -E 's/^<[0-9]+>//'
+    for user in "$@"; do
+        local uid
+        uid=$(id -u "$user")
+        assert_contains "$(syslog_lines 'pam_polyns')" \
+            "session for $user (service sshd): /tmp -> /tmp/user_tmpl/$uid, /var/tmp -> /var/tmp/user_tmpl/$uid" \
+            "syslog names $user's instances"
+    done
+}
