@@ -100,7 +100,9 @@ std::string unknown_flag_hint(std::string_view flag, Method method) {
     if (is_method_name(flag))
         return "a line has one method; to polyinstantiate with " + quoted(flag) +
                ", write it as the method instead of `" + std::string(method_name(method)) + "`";
-    return std::string(kFlagList) + "; users belong in the 4th field";
+    return std::string(kFlagList) + "; if " + quoted(flag) +
+           " is a user, list it in the 4th field: `" + std::string(method_name(method)) + " " +
+           clip_text(flag.substr(0, 64)) + "`";
 }
 
 bool all_octal(std::string_view s) {

@@ -81,10 +81,15 @@ void check_path_field(const Field& field, std::string_view what, bool must_be_ab
     // absolute home directory (the planner checks that it really is).
     const bool absolute =
         t.front() == '/' || starts_with(t, "$HOME") || starts_with(t, "%{HOME}");
-    if (must_be_absolute && !absolute)
+    if (must_be_absolute && !absolute) {
+        // A UTF-8 byte-order mark (editors on other systems add one) glues itself
+        // to the first polydir of the file.
+        const bool bom = starts_with(t, "\xEF\xBB\xBF");
         report.error(field.col, field.raw, what_s + " " + quoted(t) + " is not an absolute path",
-                     "start it with `/`, `$HOME` or `%{HOME}`, e.g. `/" + clip_text(t.substr(0, 40)) +
-                         "`");
+                     bom ? std::string("the file starts with a UTF-8 byte-order mark; save it without one")
+                         : "start it with `/`, `$HOME` or `%{HOME}`, e.g. `/" +
+                               clip_text(t.substr(0, 40)) + "`");
+    }
 
     // pam_namespace refuses ".." anywhere in these paths, even inside a name.
     if (const std::size_t dots = t.find(".."); dots != std::string::npos)

@@ -239,6 +239,8 @@ TEST_CASE("parser: polydir and instance prefix must be absolute", "[parser][path
     d = single_error("/tmp tmp-inst/ user");
     CHECK(d.loc.col == 6);
     CHECK(d.message == "instance prefix 'tmp-inst/' is not an absolute path");
+    d = single_error("\xEF\xBB\xBF/tmp /x/ user");
+    CHECK_THAT(d.hint, Catch::Contains("byte-order mark"));
     d = single_error("$USER/x /x/ user");
     CHECK_THAT(d.message, Catch::Contains("not an absolute path"));
     d = single_error("\"\" /x/ user");
@@ -460,6 +462,8 @@ TEST_CASE("parser: unknown flags are warnings with a useful hint", "[parser][fla
     CHECK_THAT(d.hint, Catch::Contains("one method"));
     d = single_warning("/tmp /x/ user:frobnicate");
     CHECK_THAT(d.hint, Catch::Contains("known flags"));
+    d = single_warning("/tmp /x/ level:root");
+    CHECK_THAT(d.hint, Catch::EndsWith("list it in the 4th field: `level root`"));
     d = single_warning("/tmp \"/x/\" \"user\":\\zbad");
     CHECK(d.text == "zbad");
     CHECK(d.loc.col == 19);  // the column of the flag in the source, past quotes and escapes
