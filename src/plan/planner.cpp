@@ -52,6 +52,7 @@ std::optional<Id> parse_numeric_id(const std::string& text) {
     const char* last = first + text.size();
     auto [end, ec] = std::from_chars(first, last, id);
     if (text.empty() || ec != std::errc{} || end != last) return std::nullopt;
+    if (id == static_cast<Id>(-1)) return std::nullopt;  // (uid_t)-1 means "no id" to chown
     return id;
 }
 
@@ -62,24 +63,24 @@ Result<PolydirCreate> resolve_create(const Rule& rule, const std::string& polydi
     create.mode = flag.mode;
     create.uid = who.uid;
     create.gid = who.gid;
+    // Names first, as Linux-PAM (getpwnam/getgrnam) reads them; a number that
+    // names no one is taken as an id (a polyns extension).
     if (flag.owner) {
-        std::optional<uid_t> uid = parse_numeric_id<uid_t>(*flag.owner);
+        std::optional<uid_t> uid = names.uid_of(*flag.owner);
+        if (!uid) uid = parse_numeric_id<uid_t>(*flag.owner);
         if (!uid) {
-            uid = names.uid_of(*flag.owner);
-            if (!uid) {
-                return rule_error(rule, polydir, "resolve create= owner", *flag.owner,
-                                  "no such user", "name an existing user or a numeric uid");
-            }
-            // Linux-PAM: an owner without a group gets the owner's primary group.
-            if (!flag.group) {
-                if (auto gid = names.primary_gid_of(*flag.owner)) create.gid = *gid;
-            }
+            return rule_error(rule, polydir, "resolve create= owner", *flag.owner,
+                              "no such user", "name an existing user or a numeric uid");
         }
         create.uid = *uid;
+        // Linux-PAM: an owner without a group gets the owner's primary group.
+        if (!flag.group) {
+            if (auto gid = names.primary_gid_of(*flag.owner)) create.gid = *gid;
+        }
     }
     if (flag.group) {
-        std::optional<gid_t> gid = parse_numeric_id<gid_t>(*flag.group);
-        if (!gid) gid = names.gid_of(*flag.group);
+        std::optional<gid_t> gid = names.gid_of(*flag.group);
+        if (!gid) gid = parse_numeric_id<gid_t>(*flag.group);
         if (!gid) {
             return rule_error(rule, polydir, "resolve create= group", *flag.group,
                               "no such group", "name an existing group or a numeric gid");

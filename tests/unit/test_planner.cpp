@@ -379,6 +379,9 @@ TEST_CASE("create= resolves owner and group", "[planner]") {
     CHECK(p.steps[0].create_polydir->uid == 4242);
     CHECK(p.steps[0].create_polydir->gid == 4343);
 
+    r.create = CreateFlag{std::nullopt, std::string("4294967295"), std::nullopt};
+    CHECK_FALSE(plan_for(config_of({r}), alice()).ok());
+
     r.create = CreateFlag{std::nullopt, std::string("ghost"), std::nullopt};
     auto bad = plan_for(config_of({r}), alice());
     REQUIRE_FALSE(bad.ok());
@@ -515,4 +518,63 @@ TEST_CASE("$HOME-relative rules record the user-controlled root", "[planner]") {
     CHECK(p.steps[0].instance == "/home/alice/.inst/alice");
     const Plan q = plan_ok(config_of({rule("$HOME/tmp", "/srv/inst/")}), alice());
     CHECK(q.steps[0].user_controlled_root == "/home/alice");
+}
+
+TEST_CASE("plan invariants hold across a grid of configurations", "[planner]") {
+    const std::vector<std::string> polydirs = {"/tmp", "/var/tmp/", "$HOME", "%{HOME}/x",
+                                               "/srv/$USER", "/", "//tmp//", "/tmp/../x",
+                                               "rel", "/a/%{UID}", "$HOMEdir", "/x/%{FOO}"};
+    const std::vector<std::string> prefixes = {"/tmp/user_tmpl/%{UID}", "/tmp/user_tmpl/",
+                                               "/inst-", "$HOME/.i/", "/i/$USER", "/",
+                                               "//", "/i/%{UID}/", "none", "/i/../j/",
+                                               "/i/./", "/tmp/", "/tmp", "/i/" + std::string(300, 'n')};
+    const std::vector<std::string> methods = {"user", "level", "context:shared", "tmpdir",
+                                              "tmpfs", "user:create=0700,root,staff",
+                                              "user:mntopts=nosuid", "tmpfs:mntopts=size=1M"};
+    const TableResolver names;
+    std::size_t planned = 0, refused = 0;
+    for (const auto& p : polydirs) {
+        for (const auto& i : prefixes) {
+            for (const auto& m : methods) {
+                const std::string text = "\"" + p + "\" \"" + i + "\" " + m + "\n";
+                const Config cfg = parse_config_text(text, "grid.conf");
+                for (const Identity& who : {alice(), root()}) {
+                    auto plan = make_plan(cfg, who, Options{}, names, context());
+                    if (!plan) {
+                        ++refused;
+                        CHECK_FALSE(plan.error().message().empty());
+                        continue;
+                    }
+                    ++planned;
+                    for (const auto& s : plan->steps) {
+                        INFO(text << " for " << who.user);
+                        CHECK(s.polydir.front() == '/');
+                        CHECK(s.polydir != "/");
+                        CHECK(s.polydir.find("//") == std::string::npos);
+                        CHECK(s.polydir.find("/..") == std::string::npos);
+                        CHECK(s.polydir.back() != '/');
+                        if (s.instance_kind == InstanceKind::None) {
+                            CHECK(s.template_dir.empty());
+                            continue;
+                        }
+                        CHECK(s.template_dir.front() == '/');
+                        CHECK(s.template_dir.find("//") == std::string::npos);
+                        CHECK(s.instance_name.find('/') == std::string::npos);
+                        CHECK(s.instance_name != "..");
+                        CHECK(s.instance_name != ".");
+                        if (s.instance_kind == InstanceKind::Named) {
+                            CHECK_FALSE(s.instance_name.empty());
+                            CHECK(s.instance_name.size() <= 255);
+                            CHECK(s.instance == (s.template_dir == "/" ? "" : s.template_dir) +
+                                                    "/" + s.instance_name);
+                            CHECK(s.instance != s.polydir);
+                        }
+                        CHECK(s.template_dir != s.polydir);
+                    }
+                }
+            }
+        }
+    }
+    CHECK(planned > 0);
+    CHECK(refused > 0);
 }
