@@ -36,6 +36,11 @@ assert_contains "$(polyns_log info)" "polyns: session for alice (service polyns-
     "user: one LOG_INFO line names user, service, polydir -> instance"
 assert_eq "$(count_lines "$(polyns_log info)")" 1 "user: exactly one LOG_INFO line"
 assert_eq "$(mount_table)" "$mounts_before" "user: caller's mount table unchanged"
+# The fds the module keeps for close (template, mount root) must not reach
+# the user's processes; and the module writes nothing on stdout/stderr.
+out=$(session alice sh -c 'ls -l /proc/self/fd/' 2>&1)
+assert_not_contains "$out" /var/tmp/inst "user: no fd of the template or instance is inherited by the session's processes"
+assert_eq "$(session alice true 2>&1)" "" "user: nothing written to stdout/stderr by a successful session"
 
 # ---------------------------------------------------- level and context
 for method in level context; do
