@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <cstdio>
 
 #include "line_parts.hpp"
 
@@ -30,27 +29,6 @@ void LineReport::error(unsigned col, std::string_view text, std::string message,
 
 }  // namespace config
 
-namespace {
-
-// Diagnostics end up on terminals and in syslog: control bytes from a damaged
-// file (or a file name) must not reach them raw.
-std::string printable(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte == 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", byte);
-            out += buf;
-        } else {
-            out.push_back(c);
-        }
-    }
-    return out;
-}
-
-}  // namespace
 
 bool Config::has_errors() const { return error_count() > 0; }
 
@@ -66,18 +44,19 @@ std::size_t Config::warning_count() const {
         [](const Diagnostic& d) { return d.severity == Severity::Warning; }));
 }
 
-// One line, so it greps well and fits one syslog record:
+// One line, so it greps well and fits one syslog record; control bytes and
+// broken UTF-8 (from a damaged file, or a file name) never reach them raw:
 //   namespace.conf:3:22: warning: unknown flag 'level,root' ...; ignored [hint: ...]
 // A problem with a whole file (line 0) has no line or column part.
 std::string format_diagnostic(const Diagnostic& d) {
-    std::string out = printable(d.loc.file.empty() ? std::string("<config>") : d.loc.file);
+    std::string out = config::displayable(d.loc.file.empty() ? std::string("<config>") : d.loc.file);
     if (d.loc.line != 0) {
         out += ":" + std::to_string(d.loc.line);
         if (d.loc.col != 0) out += ":" + std::to_string(d.loc.col);
     }
     out += d.severity == Severity::Error ? ": error: " : ": warning: ";
-    out += printable(d.message);
-    if (!d.hint.empty()) out += " [hint: " + printable(d.hint) + "]";
+    out += config::displayable(d.message);
+    if (!d.hint.empty()) out += " [hint: " + config::displayable(d.hint) + "]";
     return out;
 }
 

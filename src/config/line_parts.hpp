@@ -38,7 +38,11 @@ private:
 // field does not become a 1 MiB message.
 std::string clip_text(std::string_view text);
 
-// 'text' for messages: quoted, control bytes shown as \xNN, clipped.
+// Text safe for terminals and syslog: control bytes and bytes that are not
+// well-formed UTF-8 are shown as \xNN.
+std::string displayable(std::string_view text);
+
+// 'text' for messages: quoted, displayable, clipped.
 std::string quoted(std::string_view text);
 
 // Edit distance, for "did you mean" hints.

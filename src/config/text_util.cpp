@@ -17,22 +17,51 @@ std::string clip_text(std::string_view text) {
     return std::string(text.substr(0, kMaxStoredText)) + "...";
 }
 
-std::string quoted(std::string_view text) {
-    std::string out = "'";
-    const std::size_t shown = std::min(text.size(), kMaxQuotedText);
-    for (std::size_t i = 0; i < shown; ++i) {
-        const auto byte = static_cast<unsigned char>(text[i]);
-        if (byte < 0x20 || byte == 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", byte);
-            out += buf;
-        } else {
-            out.push_back(text[i]);
-        }
+namespace {
+
+// Length of the well-formed UTF-8 sequence starting at text[i], or 0.
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t length = 0;
+    if (lead >= 0xc2 && lead <= 0xdf) length = 2;
+    else if (lead >= 0xe0 && lead <= 0xef) length = 3;
+    else if (lead >= 0xf0 && lead <= 0xf4) length = 4;
+    else return 0;
+    if (i + length > text.size()) return 0;
+    for (std::size_t k = 1; k < length; ++k) {
+        const auto next = static_cast<unsigned char>(text[i + k]);
+        if (next < 0x80 || next > 0xbf) return 0;
     }
-    if (shown < text.size()) out += "...";
-    out += "'";
+    return length;
+}
+
+}  // namespace
+
+std::string displayable(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        if (byte >= 0x20 && byte < 0x7f) {
+            out.push_back(text[i++]);
+            continue;
+        }
+        if (const std::size_t length = byte >= 0x80 ? utf8_sequence_length(text, i) : 0) {
+            out.append(text.substr(i, length));
+            i += length;
+            continue;
+        }
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\x%02x", byte);
+        out += buf;
+        ++i;
+    }
     return out;
+}
+
+std::string quoted(std::string_view text) {
+    const std::size_t shown = std::min(text.size(), kMaxQuotedText);
+    return "'" + displayable(text.substr(0, shown)) + (shown < text.size() ? "...'" : "'");
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {

@@ -656,4 +656,11 @@ TEST_CASE("parser: messages show control bytes escaped", "[diagnostics]") {
     const Diagnostic d = single_warning("/tmp /x/ user:bad\\tflag");
     CHECK(d.text == "bad\tflag");
     CHECK(d.message == "unknown flag 'bad\\x09flag' in method field; ignored");
+    // Well-formed UTF-8 is shown as is, broken UTF-8 byte by byte.
+    CHECK(single_warning("/tmp /x/ user:caf\xC3\xA9").message ==
+          "unknown flag 'caf\xC3\xA9' in method field; ignored");
+    CHECK(single_warning("/tmp /x/ user:a\xC3\xFF" "b").message ==
+          "unknown flag 'a\\xc3\\xffb' in method field; ignored");
+    CHECK(single_warning("/tmp /x/ user:\xE2\x82").message ==
+          "unknown flag '\\xe2\\x82' in method field; ignored");
 }
