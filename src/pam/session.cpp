@@ -216,9 +216,9 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
 }
 
 int close_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
+    // Bad options were reported by open, on the same line of the same stack.
     const Options options = parse_options(argc, argv);
     PamLog log(pamh, options.debug);
-    report_option_problems(options, log);
 
     SessionLabel who{pam_item_text(pamh, PAM_USER), pam_item_text(pamh, PAM_SERVICE)};
     if (who.service.empty()) who.service = "?";
