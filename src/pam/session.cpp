@@ -77,16 +77,29 @@ void report_config_diagnostics(const Config& config, PamLog& log) {
     for (const auto& diagnostic : config.diagnostics) log.warning(format_diagnostic(diagnostic));
 }
 
-Error config_error(const Config& config) {
-    const Diagnostic* first = nullptr;
+// A diagnostic without a line is about a whole file: untrusted (not root's,
+// writable by others), unreadable, not a regular file. ignore_config_error
+// skips broken *lines*, as in Linux-PAM; it never turns a file we refused to
+// read into "no rules", which would open sessions unprotected.
+bool is_file_level_error(const Diagnostic& d) { return d.severity == Severity::Error && d.loc.line == 0; }
+
+const Diagnostic* first_error(const Config& config, bool file_level_only) {
     for (const auto& diagnostic : config.diagnostics) {
-        if (diagnostic.severity == Severity::Error) {
-            first = &diagnostic;
-            break;
-        }
+        if (diagnostic.severity != Severity::Error) continue;
+        if (file_level_only && !is_file_level_error(diagnostic)) continue;
+        return &diagnostic;
     }
+    return nullptr;
+}
+
+Error config_error(const Config& config, bool ignoring_line_errors) {
+    const Diagnostic* first = first_error(config, ignoring_line_errors);
     std::string detail = std::to_string(config.error_count()) + " error(s)";
     if (first != nullptr) detail += ", first: " + format_diagnostic(*first);
+    if (first != nullptr && is_file_level_error(*first)) {
+        // The diagnostic carries its own fix (chown/chmod ...); nothing to add.
+        return make_error("use the configuration", {}, {}, 0, detail);
+    }
     return make_error("use the configuration", {}, {}, 0, detail,
                       "correct the file (`polyns check` lists every problem) or add the "
                       "module option ignore_config_error to skip broken rules");
@@ -167,8 +180,9 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
     const Config config = load_config(load);
     report_config_diagnostics(config, log);
     if (config.has_errors()) {
-        if (!options.ignore_config_error) {
-            report_failure(log, who, "session", config_error(config));
+        const bool file_refused = first_error(config, true) != nullptr;
+        if (!options.ignore_config_error || file_refused) {
+            report_failure(log, who, "session", config_error(config, options.ignore_config_error));
             return PAM_SESSION_ERR;
         }
         log.warning("ignoring " + std::to_string(config.error_count()) +

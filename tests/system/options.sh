@@ -65,6 +65,13 @@ rc=0
 session alice true || rc=$?
 assert_eq "$rc" "$OPEN_FAILED" "conf=: a world-writable file is refused (PAM_SESSION_ERR)"
 assert_one_error_line "alice" "alt.conf"
+# ignore_config_error skips broken lines; it does not make a refused file "no rules".
+use_module conf=/etc/security/alt.conf ignore_config_error
+syslog_clear
+rc=0
+session alice true || rc=$?
+assert_eq "$rc" "$OPEN_FAILED" "conf= + ignore_config_error: an untrusted file is still refused"
+assert_one_error_line "alice" "alt.conf" "chmod go-w"
 chmod 0644 /etc/security/alt.conf
 
 # ------------------------------------------------- ignore_config_error
