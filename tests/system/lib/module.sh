@@ -116,3 +116,18 @@ mount_ns() {
 
 # The driver's exit status for a failed pam_open_session.
 OPEN_FAILED=2
+
+# A test script run with the argument --mount-api=legacy (meson's *-legacy
+# tests) runs every session with the new mount API answering ENOSYS, as on an
+# old kernel: the module must fall back to the /proc/self/fd backend (DESIGN
+# invariant 13). All drivers, nested ones included, go through the wrapper.
+if [[ " $* " == *" --mount-api=legacy "* ]]; then
+    POLYNS_WITHOUT_NEW_MOUNT_API=${POLYNS_WITHOUT_NEW_MOUNT_API:-$POLYNS_BUILD_DIR/tests/system/polyns-without-new-mount-api}
+    [[ -x $POLYNS_WITHOUT_NEW_MOUNT_API ]] || fail "not built: $POLYNS_WITHOUT_NEW_MOUNT_API"
+    _module_real_driver=$POLYNS_PAM_SESSION
+    POLYNS_PAM_SESSION=$POLYNS_TEST_ROOT/pam-session-legacy-mount-api
+    printf '#!/bin/sh\nexec %q %q "$@"\n' "$POLYNS_WITHOUT_NEW_MOUNT_API" "$_module_real_driver" >"$POLYNS_PAM_SESSION"
+    chmod 0755 "$POLYNS_PAM_SESSION"
+    export POLYNS_PAM_SESSION
+    echo "mount API: legacy (new mount API syscalls answer ENOSYS)"
+fi
