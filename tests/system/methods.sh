@@ -97,3 +97,14 @@ assert_eq "$(ls -A /var/tmp/inst)" "" "tmpfs: nothing created on disk"
 syslog_settle
 assert_contains "$(polyns_log info)" "/tmp -> tmpfs" "tmpfs: the log line says tmpfs"
 assert_eq "$(mount_table)" "$mounts_before" "tmpfs: caller's mount table unchanged"
+
+# ------------------------------------------ which mount backend did the work
+write_conf <<'EOF2'
+/tmp /var/tmp/inst/ user
+EOF2
+use_module debug
+syslog_clear
+session alice true
+syslog_settle
+if [[ " $* " == *" --mount-api=legacy "* ]]; then expected_backend=legacy; else expected_backend=new-api; fi
+assert_contains "$(polyns_log debug)" "mount backend: $expected_backend" "the $expected_backend mount backend did the mounts"
