@@ -225,7 +225,13 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
         return PAM_SESSION_ERR;
     }
     *stored = std::move(*state);
-    log.info(success_line(who, *stored));
+    // The session is set up and recorded: failing to describe it must not
+    // turn it into a failed open (the application would then never close it).
+    try {
+        log.info(success_line(who, *stored));
+    } catch (const std::bad_alloc&) {
+        log_fixed_line(pamh, LOG_INFO, "session opened (no details: out of memory)");
+    }
     return PAM_SUCCESS;
 }
 
