@@ -3,10 +3,12 @@
 #include <security/pam_ext.h>
 #include <syslog.h>
 
+#include <cstdio>
 #include <exception>
 #include <new>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "pam_log.hpp"
 #include "polyns/config.hpp"
