@@ -241,11 +241,32 @@ bool parse_method_field(const Field& field, Rule& rule, LineReport& report) {
                 continue;
             }
             if (rule.method != Method::Tmpfs) {
-                // pam_namespace logs the same and ignores them.
-                report.warning(col, flag.text,
-                               "mount options apply only to the tmpfs method; ignored for " +
-                                   std::string(method_name(rule.method)),
-                               "remove `:" + clip_text(flag.text) + "` or use the tmpfs method");
+                // polyns applies nosuid, nodev and noexec to bind instances too
+                // (issue 3); other options are tmpfs data, which pam_namespace
+                // ignores with a warning on other methods, and so does polyns.
+                std::string generic;
+                std::string ignored;
+                std::string_view rest = value.text;
+                while (!rest.empty()) {
+                    const std::size_t comma = rest.find(',');
+                    const std::string_view option = rest.substr(0, comma);
+                    std::string& into =
+                        (option == "nosuid" || option == "nodev" || option == "noexec") ? generic
+                                                                                        : ignored;
+                    if (!into.empty()) into += ',';
+                    into += option;
+                    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+                }
+                if (!ignored.empty()) {
+                    report.warning(col, flag.text,
+                                   "mount options " + quoted(ignored) +
+                                       " apply only to the tmpfs method; ignored for " +
+                                       std::string(method_name(rule.method)),
+                                   "keep only nosuid, nodev, noexec for " +
+                                       std::string(method_name(rule.method)) +
+                                       " instances, or use the tmpfs method");
+                }
+                if (!generic.empty()) rule.mntopts = std::move(generic);
                 continue;
             }
             rule.mntopts = std::string(value.text);

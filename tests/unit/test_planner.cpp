@@ -578,3 +578,15 @@ TEST_CASE("plan invariants hold across a grid of configurations", "[planner]") {
     CHECK(planned > 0);
     CHECK(refused > 0);
 }
+
+TEST_CASE("mntopts on a user rule: nosuid/nodev/noexec reach the bind mount", "[planner]") {
+    const Config cfg = parse_config_text("/tmp /tmp/user_tmpl/ user:mntopts=nosuid,size=1M,noexec\n",
+                                         "namespace.conf");
+    REQUIRE(cfg.rules.size() == 1);
+    // size= is tmpfs-only: pam_namespace ignores it with a warning, so does the parser
+    CHECK(cfg.warning_count() == 1);
+    CHECK(cfg.rules[0].mntopts == std::string("nosuid,noexec"));
+    const Plan p = plan_ok(cfg, alice());
+    CHECK(p.steps[0].mount_flags == (MS_NOSUID | MS_NOEXEC));
+    CHECK(p.steps[0].fs_options.empty());
+}
