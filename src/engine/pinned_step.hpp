@@ -40,7 +40,8 @@ Result<void> validate_plan(const Plan& plan);
 Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& rollback, Log& log);
 
 // unmnt_remnt / unmnt_only: detaches the polyinstantiation mounted on each of
-// the plan's polydirs in this (new) namespace. Returns the polydirs it unmounted.
+// the plan's polydirs (steps and skipped rules) in this (new) namespace.
+// Returns the polydirs it unmounted.
 Result<std::vector<std::string>> unmount_previous(const Plan& plan, Log& log);
 
 // Whether the topmost mount on a polydir looks like polyinstantiation (ours or

@@ -48,19 +48,33 @@ Result<bool> detach_top_instance(const std::string& polydir) {
 
 }  // namespace
 
+// The polydirs to look at: the plan's steps, and also the rules skipped for
+// the new user (su from alice to an excluded root must still take alice's
+// /tmp away, as Linux-PAM's unmnt_remnt does). Only absolute paths; a path
+// with no mount on it is simply left alone.
+std::vector<std::string> candidate_polydirs(const Plan& plan) {
+    std::vector<std::string> dirs;
+    auto add = [&](const std::string& d) {
+        if (!d.empty() && d.front() == '/' && std::find(dirs.begin(), dirs.end(), d) == dirs.end())
+            dirs.push_back(d);
+    };
+    for (const MountStep& step : plan.steps) add(step.polydir);
+    for (const SkippedRule& skipped : plan.skipped) add(skipped.polydir);
+    return dirs;
+}
+
 Result<std::vector<std::string>> unmount_previous(const Plan& plan, Log& log) {
     std::vector<std::string> unmounted;
-    for (const MountStep& step : plan.steps) {
-        if (std::find(unmounted.begin(), unmounted.end(), step.polydir) != unmounted.end()) continue;
+    for (const std::string& polydir : candidate_polydirs(plan)) {
         bool any = false;
         for (int round = 0; round < max_stacked_mounts; ++round) {
-            auto detached = detach_top_instance(step.polydir);
-            if (!detached) return for_polydir(detached.error(), step.polydir);
+            auto detached = detach_top_instance(polydir);
+            if (!detached) return for_polydir(detached.error(), polydir);
             if (!*detached) break;
             any = true;
-            log.debug("unmounted previous instance on " + step.polydir);
+            log.debug("unmounted previous instance on " + polydir);
         }
-        if (any) unmounted.push_back(step.polydir);
+        if (any) unmounted.push_back(polydir);
     }
     return unmounted;
 }

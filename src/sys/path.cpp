@@ -73,9 +73,20 @@ Result<UniqueFd> open_with_openat2(const std::string& path, int flags, const std
         long fd = ::syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof how);
         if (fd >= 0)
             return refuse_symlink_fd(UniqueFd(static_cast<int>(fd)), flags, step, path, "openat2");
-        if (errno == EINTR || errno == EAGAIN) continue;
-        if (errno == ELOOP) return symlink_error(step, path, "openat2");
-        return make_error(step, path, "openat2", errno);
+        int err = errno;
+        if (err == EINTR || err == EAGAIN) continue;
+        if (err == ELOOP) return symlink_error(step, path, "openat2");
+        // O_DIRECTORY on a trailing symlink says ENOTDIR; ask again for the
+        // link itself (O_PATH|O_NOFOLLOW returns it) to report it as one.
+        if (err == ENOTDIR && (flags & O_DIRECTORY) != 0) {
+            struct open_how probe = how;
+            probe.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+            UniqueFd link(static_cast<int>(::syscall(SYS_openat2, AT_FDCWD, path.c_str(), &probe, sizeof probe)));
+            struct stat st {};
+            if (link && ::fstat(link.get(), &st) == 0 && S_ISLNK(st.st_mode))
+                return symlink_error(step, path, "openat2");
+        }
+        return make_error(step, path, "openat2", err);
     }
 }
 

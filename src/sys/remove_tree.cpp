@@ -101,8 +101,9 @@ Result<void> Walk::leave(RemovalReport& report) {
         ::closedir(child.dir);
         child.dir = nullptr;
         if (!up) return make_error(step_remove, path_of(""), "openat ..", err);
-        auto st = stat_fd(up.get(), step_remove, path_of(""));
-        if (!st) return st.error();
+        struct stat up_st {};
+        if (::fstat(up.get(), &up_st) != 0) return make_error(step_remove, path_of(""), "fstat", errno);
+        const struct stat* st = &up_st;
         if (st->st_dev != parent.dev || st->st_ino != parent.ino)
             return make_error(step_remove, path_of(""), "", ESTALE,
                               "a directory was moved during removal; stopping");
@@ -149,8 +150,10 @@ void Walk::remove_entry(const std::string& name, unsigned char type, RemovalRepo
         keep(name, errno_text(err), report);
         return;
     }
-    auto pos = mount_position(child.get(), step_remove, path_of(name));
-    auto st = stat_fd(child.get(), step_remove, path_of(name));
+    // Paths are only spelled out for messages: building one per entry would
+    // make a deep tree quadratic.
+    auto pos = mount_position(child.get(), step_remove, root_path_);
+    auto st = stat_fd(child.get(), step_remove, root_path_);
     if (!pos || !st) {
         keep(name, "cannot stat", report);
         return;
