@@ -236,7 +236,8 @@ _harness_is_ancestor() { # PID
 
 _harness_tmpfs() { # DIR MODE [EXTRA_OPTIONS]
     mkdir -p "$1"
-    mount -t tmpfs -o "mode=$2${3:+,$3}" polyns-test "$1"
+    # Source "tmpfs", as on a real host: session transcripts read naturally.
+    mount -t tmpfs -o "mode=$2${3:+,$3}" tmpfs "$1"
 }
 
 _harness_setup_private_dev() {
