@@ -9,11 +9,15 @@
 # records whether the session opened and what namespace.init was called with.
 # Both modules must agree on all of it, apart from differences a corpus file
 # declares with `#@ known-difference:` (each one listed in COMPATIBILITY.md).
+# A third run is the migration: pam_namespace.so's sessions first, then
+# pam_polyns.so's in the same world, which must reuse the instances and mount
+# exactly what pam_namespace.so mounted.
 #
 # Usage: parity.sh [CORPUS_FILE_NAME_PATTERN]   (default: all of parity/*.conf)
 # Corpus directives (comment lines starting with "#@"):
-#   #@ users: NAME...        sessions to open, in order (default: alice bob)
-#                            LONG80 LONG81 LONG100 = users with names that long
+#   #@ users: NAME...        sessions to open, in order (default: alice bob);
+#                            users: root alice bob carol first.last x-y a_b and
+#                            LONG80 LONG81 LONG100 (names that long)
 #   #@ args: ARG...          module arguments given to both modules
 #   #@ mkdir: MODE OWNER:GROUP PATH   made before the sessions, in each fresh
 #                            world; $USER/$HOME in PATH or OWNER: once per user
@@ -51,7 +55,10 @@ add_user carol 1003
 add_user "$LONG80" 1080
 add_user "$LONG81" 1081
 add_user "$LONG100" 1100
-ALL_USERS=(root alice bob carol "$LONG80" "$LONG81" "$LONG100")
+add_user first.last 1010
+add_user x-y 1011
+add_user a_b 1012
+ALL_USERS=(root alice bob carol "$LONG80" "$LONG81" "$LONG100" first.last x-y a_b)
 
 user_name() { # corpus spelling -> user name
     case $1 in
@@ -205,11 +212,14 @@ drop_world() {
 }
 
 # ------------------------------------------------------------ one module run
-# run_module CORPUS_FILE MODULE_LABEL → $WORK/result.LABEL (one block per session)
+# run_module CORPUS_FILE LABEL [WORLD] → $WORK/result.LABEL (one block per session)
+# LABEL linux-pam* runs pam_namespace.so, anything else pam_polyns.so.
+# WORLD: fresh (default: a new world, dropped after), open (a new world, kept
+# for the next run), continue (the kept world, dropped after).
 run_module() {
-    local file=$1 label=$2 module args=() user i=0 status out
+    local file=$1 label=$2 world=${3:-fresh} module args=() user i=0 status out
     read -ra args <<<"$(directive "$file" args | tr '\n' ' ')"
-    if [[ $label == linux-pam ]]; then
+    if [[ $label == linux-pam* ]]; then
         module=$LINUX_PAM_MODULE
     else
         module=$POLYNS_MODULE
@@ -233,8 +243,10 @@ run_module() {
     local names=()
     for user in "${users[@]}"; do names+=("$(user_name "$user")"); done
 
-    fresh_world
-    make_dirs "$file" "${names[@]}"
+    if [[ $world != continue ]]; then
+        fresh_world
+        make_dirs "$file" "${names[@]}"
+    fi
     cat /proc/self/mountinfo >"$WORK/outer.mountinfo"
     : >"$WORK/init.log"
     : >"$WORK/result.$label"
@@ -259,8 +271,9 @@ run_module() {
             fi
         } >>"$WORK/result.$label"
     done
-    cp "$POLYNS_SYSLOG_FILE" "$WORK/syslog.$label"; [[ -n ${PARITY_DEBUG:-} ]] && { cat "$WORK/result.$label" "$WORK/syslog.$label"; }
-    drop_world
+    cp "$POLYNS_SYSLOG_FILE" "$WORK/syslog.$label"
+    if [[ -n ${PARITY_DEBUG:-} ]]; then cat "$WORK/result.$label" "$WORK/syslog.$label"; fi
+    [[ $world == open ]] || drop_world
 }
 
 # Replaces what is random (tmpdir names) and what is too long to read.
@@ -276,6 +289,8 @@ normalize() { # CORPUS_FILE < lines
 # ------------------------------------------------------------ main loop
 mismatches=0
 known=0
+migration_mismatches=0
+known_migration=0
 table=()
 shopt -s nullglob
 corpus=("$PARITY_DIR"/$pattern.conf)
@@ -284,12 +299,30 @@ for file in "${corpus[@]}"; do
     name=$(basename "$file" .conf)
     run_module "$file" linux-pam
     run_module "$file" polyns
+    # Migration: pam_polyns.so takes over the instances pam_namespace.so made.
+    run_module "$file" linux-pam-first open
+    run_module "$file" polyns-after continue
     expected_diff=$(directive "$file" known-difference)
     # Compare session by session, so the table says which user differs.
     nsessions=$(grep -c '^session ' "$WORK/result.linux-pam")
     for ((s = 1; s <= nsessions; s++)); do
         lp=$(awk -v s="$s" '/^session /{n++} n==s' "$WORK/result.linux-pam")
         pp=$(awk -v s="$s" '/^session /{n++} n==s' "$WORK/result.polyns")
+        # After pam_namespace.so's sessions the instances exist: compare the
+        # mounts only (the init scripts' "new instance" argument differs).
+        mp=$(awk -v s="$s" '/^session /{n++} n==s' "$WORK/result.polyns-after" | grep -v '^  init: ')
+        if [[ $mp == "$(grep -v '^  init: ' <<<"$lp")" ]]; then
+            migration=match
+        elif [[ -n $expected_diff ]]; then
+            migration=known-difference
+            known_migration=$((known_migration + 1))
+        else
+            migration=MISMATCH
+            migration_mismatches=$((migration_mismatches + 1))
+            echo "---- $name, session $s: pam_polyns.so after pam_namespace.so differs"
+            diff -u --label linux-pam --label polyns-after <(grep -v '^  init: ' <<<"$lp") <(echo "$mp") || true
+            echo "  syslog (polyns after linux-pam):"; sed 's/^/    /' "$WORK/syslog.polyns-after"
+        fi
         who=$(head -1 <<<"$lp" | cut -d' ' -f3)
         summary=$(tail -n +2 <<<"$lp" | awk -F'\t' '
             { sub(/^ +/, "", $1) }
@@ -306,7 +339,7 @@ for file in "${corpus[@]}"; do
             verdict=MISMATCH
             mismatches=$((mismatches + 1))
         fi
-        table+=("$(printf '%-32s %-3s %-8s %-16s %s' "$name" "$s" "$who" "$verdict" "$summary")")
+        table+=("$(printf '%-30s %-3s %-8s %-16s %-16s %s' "$name" "$s" "$who" "$verdict" "$migration" "$summary")")
         if [[ $verdict != match ]]; then
             echo "---- $name, session $s ($who): $verdict ${expected_diff:+($expected_diff)}"
             diff -u --label linux-pam --label polyns <(echo "$lp") <(echo "$pp") || true
@@ -319,9 +352,13 @@ for file in "${corpus[@]}"; do
 done
 
 echo
-echo "Parity results (corpus file, session, user, verdict, Linux-PAM's mounts):"
+echo "Parity results: corpus file, session, user, fresh (each module alone), migration"
+echo "(pam_polyns.so after pam_namespace.so in the same world), Linux-PAM's mounts:"
 printf '%s\n' "${table[@]}"
 echo
 echo "${#table[@]} sessions from ${#corpus[@]} corpus files: $((${#table[@]} - mismatches - known)) match, $known known differences, $mismatches mismatches"
+echo "migration: $((${#table[@]} - migration_mismatches - known_migration)) match, $known_migration known differences, $migration_mismatches mismatches"
 ((mismatches == 0)) || fail "$mismatches sessions differ between pam_namespace.so and pam_polyns.so instance_mode=mirror"
+((migration_mismatches == 0)) ||
+    fail "$migration_mismatches sessions differ when pam_polyns.so takes over pam_namespace.so's instances"
 pass "pam_polyns.so instance_mode=mirror matches pam_namespace.so on ${#corpus[@]} corpus files"
