@@ -527,6 +527,31 @@ check_shared-subtree-no-leak() {
     umount -l /var/tmp/shared
 }
 
+check_unmnt-remnt-by-mount-table() {
+    # runuser/su started by root inside alice's session: PAM_RUSER is not set,
+    # so pam_namespace.so takes the invoking user from getuid(): root.
+    write_conf <<'EOF'
+/tmp      /tmp/inst/      user  root
+/var/tmp  /var/tmp/inst/  user
+EOF
+    dir 000 root:root /tmp/inst
+    dir 000 root:root /var/tmp/inst
+    lp
+    printf 'session required %s unmnt_remnt\n' "$LINUX_PAM_MODULE" | write_pam_service compat-lp-su
+    px instance_mode=mirror
+    printf 'session required %s instance_mode=mirror unmnt_remnt\n' "$POLYNS_MODULE" | write_pam_service compat-px-su
+    local nested out
+    cat /proc/self/mountinfo >"$WORK/outer.mountinfo"
+    nested=("$POLYNS_PAM_SESSION" compat-lp-su root -- bash "$PROBE" "$WORK/outer.mountinfo")
+    out=$(pam_session compat-lp alice -- "${nested[@]}")
+    assert_contains $'\n'"$out" $'\n/tmp\tbind\t/tmp/inst/alice' \
+        "pam_namespace.so: root (excluded) keeps alice's /tmp, since the invoking user root is excluded too"
+    nested=("$POLYNS_PAM_SESSION" compat-px-su root -- bash "$PROBE" "$WORK/outer.mountinfo")
+    out=$(pam_session compat-px alice -- "${nested[@]}")
+    assert_not_contains $'\n'"$out" $'\n/tmp\t' "polyns: root sees the real /tmp (alice's instance was detached)"
+    assert_contains "$out" $'/var/tmp\tbind\t/var/tmp/inst/root' "both: root's own /var/tmp instance"
+}
+
 check_multithreaded-caller-refused() {
     write_conf <<<'/tmp /tmp/inst/ user'
     dir 000 root:root /tmp/inst

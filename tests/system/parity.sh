@@ -25,6 +25,8 @@
 #                            that log their arguments; compared too
 #   #@ normalize: tmpdir     the last 6 characters of an instance name are random
 #   #@ file: namespace.d/N.conf   following lines go to that drop-in
+#   #@ su: USER              inside each session open a nested one for USER with
+#                            unmnt_remnt added (what su/runuser do) and probe there
 #   #@ known-difference: TEXT     a mismatch is expected (see COMPATIBILITY.md)
 source "$(dirname "$0")/lib/harness.sh"
 harness_enter "$@"
@@ -226,6 +228,9 @@ run_module() {
         args=(instance_mode=mirror "${args[@]}")
     fi
     printf 'session required %s %s\n' "$module" "${args[*]}" | write_pam_service "$SERVICE"
+    printf 'session required %s %s unmnt_remnt\n' "$module" "${args[*]}" | write_pam_service "$SERVICE-su"
+    local su_user probe_cmd
+    su_user=$(directive "$file" su)
 
     local confdir=$WORK/conf
     rm -rf "$confdir"
@@ -254,8 +259,12 @@ run_module() {
     for user in "${names[@]}"; do
         i=$((i + 1))
         status=0
-        out=$(pam_session "$SERVICE" "$user" -- bash "$PARITY_DIR/probe.sh" "$WORK/outer.mountinfo" \
-            2>"$WORK/stderr.$label.$i") || status=$?
+        probe_cmd=(bash "$PARITY_DIR/probe.sh" "$WORK/outer.mountinfo")
+        if [[ -n $su_user ]]; then
+            # su/runuser inside the session: a nested session with unmnt_remnt.
+            probe_cmd=("$POLYNS_PAM_SESSION" "$SERVICE-su" "$(user_name "$su_user")" -- "${probe_cmd[@]}")
+        fi
+        out=$(pam_session "$SERVICE" "$user" -- "${probe_cmd[@]}" 2>"$WORK/stderr.$label.$i") || status=$?
         {
             echo "session $i $(short_name "$user")"
             if ((status == 2)); then
