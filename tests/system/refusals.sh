@@ -82,6 +82,19 @@ chown root /etc/security/namespace.conf
 # ---------------------------------------------------- multithreaded caller
 refused "multithreaded caller" --threads -- "thread"
 
+# ------------------------------------------------ who is the session for?
+syslog_clear
+out=$(pamtester polyns-test "" open_session 2>&1) && fail "empty PAM_USER: open succeeded"
+assert_contains "$out" "Error in service module" "empty PAM_USER: PAM_SERVICE_ERR (the application's mistake)"
+syslog_settle
+assert_contains "$(polyns_log err)" "no PAM_USER" "empty PAM_USER: one LOG_ERR line says so"
+syslog_clear
+out=$(pamtester polyns-test nosuchuser open_session 2>&1) && fail "unknown user: open succeeded"
+assert_contains "$out" "Cannot make/remove an entry for the specified session" "unknown user: PAM_SESSION_ERR"
+syslog_settle
+assert_contains "$(polyns_log err)" "nosuchuser" "unknown user: the LOG_ERR line names the user"
+assert_eq "$(count_lines "$(polyns_log err)")" 1 "unknown user: one LOG_ERR line"
+
 # -------------------------------------------- misplaced in the auth stack
 # Only the session entry points exist: libpam reports the missing symbol and
 # the auth stack fails, rather than silently doing nothing.
