@@ -62,10 +62,11 @@ struct Option {
 };
 
 // Walks one libmount option string (quotes are honoured by libmount).
-Result<std::vector<Option>> split_options(std::string_view whole, const char* part) {
+// `part` is one of mnt_split_optstr()'s malloc'd results (libmount wants char*).
+Result<std::vector<Option>> split_options(std::string_view whole, char* part) {
     std::vector<Option> out;
     if (part == nullptr) return out;
-    char* cursor = const_cast<char*>(part);  // libmount only reads through it
+    char* cursor = part;
     for (;;) {
         char* name = nullptr;
         char* value = nullptr;
