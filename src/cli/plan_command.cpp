@@ -283,7 +283,9 @@ void print_text(const PlanReport& r) {
         for (const auto& s : p.steps) {
             put("");
             put(fmt::format("{}  ({})", s.polydir, where(s.source)));
-            put(fmt::format("  method         {}", method_name(s.method)));
+            const bool user_fallback = s.method == Method::Level || s.method == Method::Context;
+            put(fmt::format("  method         {}{}", method_name(s.method),
+                            user_fallback ? " (instances named as by the user method)" : ""));
             put(fmt::format("  kind           {}", kind_name(s)));
             if (s.instance_kind != InstanceKind::None) put("  template       " + s.template_dir);
             put("  instance       " + instance_text(s));

@@ -33,7 +33,8 @@ Result<InstanceLocation> split_instance_path(const std::string& raw_path, Instan
         return make_error("use instance path", path, "", 0,
                           "the instance name '" + loc.instance_name + "' is longer than " +
                               std::to_string(kMaxNameLen) + " bytes",
-                          "shorten the instance prefix's last component or use gen_hash");
+                          "shorten the instance prefix's last component, or name instances "
+                          "by %{UID}");
     }
     return loc;
 }
