@@ -587,6 +587,13 @@ for c in "${checks[@]}"; do
     grep -qx -- "$c" <<<"$all_checks" || fail "no such check: $c"
 done
 
+# COMPATIBILITY.md names every check as its test, and lists nothing else.
+compat_doc=$POLYNS_SOURCE_DIR/COMPATIBILITY.md
+while read -r name; do
+    grep -qF -- "\`$name\`" "$compat_doc" || fail "check $name is not listed in COMPATIBILITY.md"
+done <<<"$all_checks"
+pass "COMPATIBILITY.md lists all $(wc -l <<<"$all_checks") checks"
+
 failed=()
 for name in "${ordered[@]}"; do
     echo "=== $name"
