@@ -3,8 +3,9 @@
 #
 # Runs in the host's mount namespace (no harness_enter). `begin` (first test
 # of the suite, alone) records the host's mount table, the hashes of the
-# passwd/group/shadow/gshadow files and a listing with hashes of /etc/pam.d
-# and /etc/security; `end` (last test, alone) records the same and demands
+# passwd/group/shadow/gshadow files, a listing with hashes of /etc/pam.d
+# and /etc/security, the top of /home and /run, the login records and
+# /root/.ssh; `end` (last test, alone) records the same and demands
 # byte-identical output.
 set -euo pipefail
 
@@ -26,8 +27,17 @@ take_snapshot() {
     find /etc/pam.d /etc/security -printf '%p %y %m %U:%G %s %l\n' | LC_ALL=C sort
     echo "## /etc/pam.d /etc/security contents"
     find /etc/pam.d /etc/security -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
-    echo "## /home"
-    find /home -maxdepth 1 -printf '%p %y %m %U:%G\n' | LC_ALL=C sort
+    # Where a test escaping its namespace would leave traces: homes, /run
+    # (on the root filesystem here: a mkdir there in any namespace is a host
+    # change), login records, root's ssh files.
+    echo "## /home /run (top level)"
+    find /home /run -maxdepth 1 -printf '%p %y %m %U:%G\n' | LC_ALL=C sort
+    echo "## login records"
+    stat -c '%n %s %Y' /var/log/wtmp /var/log/btmp /var/log/lastlog 2>/dev/null || true
+    echo "## /root/.ssh"
+    if [[ -d /root/.ssh ]]; then
+        find /root/.ssh -printf '%p %y %m %s %T@\n' | LC_ALL=C sort
+    fi
 }
 
 if [[ $(id -u) != 0 ]]; then

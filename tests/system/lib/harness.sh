@@ -237,19 +237,19 @@ _harness_is_ancestor() { # PID
 _harness_tmpfs() { # DIR MODE [EXTRA_OPTIONS]
     mkdir -p "$1"
     # Source "tmpfs", as on a real host: session transcripts read naturally.
-    mount -t tmpfs -o "mode=$2${3:+,$3}" tmpfs "$1"
+    mount -n -t tmpfs -o "mode=$2${3:+,$3}" tmpfs "$1"
 }
 
 _harness_setup_private_dev() {
     local hostdev=$POLYNS_TEST_ROOT/hostdev node tty_gid
     mkdir -p "$hostdev"
-    mount --bind /dev "$hostdev"
+    mount -n --bind /dev "$hostdev"
     _harness_tmpfs /dev 0755 nosuid
     for node in null zero full random urandom tty; do
         : >"/dev/$node"
-        mount --bind "$hostdev/$node" "/dev/$node"
+        mount -n --bind "$hostdev/$node" "/dev/$node"
     done
-    umount "$hostdev"
+    umount -n "$hostdev"
     rmdir "$hostdev"
     ln -s /proc/self/fd /dev/fd
     ln -s /proc/self/fd/0 /dev/stdin
@@ -257,7 +257,7 @@ _harness_setup_private_dev() {
     ln -s /proc/self/fd/2 /dev/stderr
     tty_gid=$(getent group tty | cut -d: -f3 || true)
     mkdir /dev/pts
-    mount -t devpts -o "newinstance,ptmxmode=0666,mode=620${tty_gid:+,gid=$tty_gid}" devpts /dev/pts
+    mount -n -t devpts -o "newinstance,ptmxmode=0666,mode=620${tty_gid:+,gid=$tty_gid}" devpts /dev/pts
     ln -s pts/ptmx /dev/ptmx
     _harness_tmpfs /dev/shm 1777 nosuid,nodev
 }
@@ -280,7 +280,7 @@ _harness_start_syslog_sink() {
 }
 
 _harness_setup() {
-    mount --make-rprivate /
+    mount -n --make-rprivate /
 
     # /run first: /run/polyns-test lives there. A tmpfs over all of /run also
     # catches what PAM stacks write there (pam_motd's /run/motd.dynamic, ...).
@@ -304,7 +304,7 @@ _harness_setup() {
     local file
     for file in passwd group shadow gshadow; do
         cp -a "/etc/$file" "$POLYNS_TEST_ROOT/etc/$file"
-        mount --bind "$POLYNS_TEST_ROOT/etc/$file" "/etc/$file"
+        mount -n --bind "$POLYNS_TEST_ROOT/etc/$file" "/etc/$file"
     done
     # polyns trusts config only if root-owned and not group/other-writable.
     local dir
@@ -312,7 +312,7 @@ _harness_setup() {
         cp -a "/etc/$dir" "$POLYNS_TEST_ROOT/$dir"
         chown -R 0:0 "$POLYNS_TEST_ROOT/$dir"
         chmod -R go-w "$POLYNS_TEST_ROOT/$dir"
-        mount --bind "$POLYNS_TEST_ROOT/$dir" "/etc/$dir"
+        mount -n --bind "$POLYNS_TEST_ROOT/$dir" "/etc/$dir"
     done
 
     _harness_setup_private_dev
@@ -365,7 +365,7 @@ harness_enter() {
 # this namespace's /proc/self/mountinfo without touching the host.
 harness_make_shared() {
     _harness_require_inside
-    mount --make-rshared /
+    mount -n --make-rshared /
 }
 
 # ------------------------------------------------------------ the host's view
