@@ -63,6 +63,7 @@ demo_step_a6_pam() {
 session required $POLYNS_MODULE
 EOF
     _demo_run cat "/etc/pam.d/$DEMO_SERVICE"
+    echo "(installed, the line reads: session required pam_polyns.so; here it names the build's module)"
 }
 
 demo_step_users() {
@@ -137,6 +138,11 @@ ls -A /tmp
 demo_seed_sessions() {
     require_module
     require_pam_session
+    _demo_section "Real PAM sessions, in a throwaway mount namespace"
+    echo "Everything below runs in a private mount namespace with its own /tmp, /var/tmp,"
+    echo "/home and copies of /etc/passwd, shadow, group, pam.d and security: the host is"
+    echo "not changed. Sessions are opened through libpam (pam_start, pam_open_session)"
+    echo "with pam_polyns.so, exactly as login or sshd would."
     demo_step_a3_templates
     demo_step_a5_config
     demo_step_a6_pam
