@@ -25,11 +25,14 @@
 #                            world; $USER/$HOME in PATH or OWNER: once per user
 #   #@ init: log             install namespace.init (and namespace.d/other.init)
 #                            that log their arguments; compared too
-#   #@ normalize: tmpdir     the last 6 characters of an instance name are random
+#   #@ normalize: tmpdir PREFIX   instances PREFIX + 6 random characters are
+#                            shown as PREFIXXXXXXX (PREFIX: the expanded tmpdir prefix)
 #   #@ file: namespace.d/N.conf   following lines go to that drop-in
 #   #@ su: USER              inside each session open a nested one for USER with
 #                            unmnt_remnt added (what su/runuser do) and probe there
 #   #@ known-difference: TEXT     a mismatch is expected (see COMPATIBILITY.md)
+#   #@ known-bug: TEXT       a mismatch that is a polyns bug, reported and not yet
+#                            fixed: shown as KNOWN-BUG, does not fail the test
 source "$(dirname "$0")/lib/harness.sh"
 harness_enter "$@"
 require_module
@@ -289,10 +292,11 @@ run_module() {
 
 # Replaces what is random (tmpdir names) and what is too long to read.
 normalize() { # CORPUS_FILE < lines
-    local sedargs=()
-    if [[ $(directive "$1" normalize) == tmpdir ]]; then
-        sedargs+=(-E -e 's#(/[^/\t ]*)[A-Za-z0-9]{6}(\t| |$)#\1XXXXXX\2#g')
-    fi
+    local sedargs=(-E) prefix
+    while read -r prefix; do
+        [[ -n $prefix ]] || continue
+        sedargs+=(-e "s#${prefix}[A-Za-z0-9]{6}#${prefix}XXXXXX#g")
+    done < <(directive "$1" normalize | sed -n 's/^tmpdir[[:space:]]\{1,\}//p')
     sedargs+=(-e "s#$LONG100#LONG100#g" -e "s#$LONG81#LONG81#g" -e "s#$LONG80#LONG80#g")
     sed "${sedargs[@]}"
 }
@@ -302,6 +306,8 @@ mismatches=0
 known=0
 migration_mismatches=0
 known_migration=0
+known_bugs=0
+fresh_matches=0
 table=()
 shopt -s nullglob
 corpus=("$PARITY_DIR"/$pattern.conf)
@@ -314,6 +320,7 @@ for file in "${corpus[@]}"; do
     run_module "$file" linux-pam-first open
     run_module "$file" polyns-after continue
     expected_diff=$(directive "$file" known-difference)
+    known_bug=$(directive "$file" known-bug)
     # Compare session by session, so the table says which user differs.
     nsessions=$(grep -c '^session ' "$WORK/result.linux-pam")
     file_differs=0
@@ -327,6 +334,10 @@ for file in "${corpus[@]}"; do
             migration=match
         elif [[ -n $expected_diff ]]; then
             migration=known-difference
+            known_migration=$((known_migration + 1))
+        elif [[ -n $known_bug ]]; then
+            migration=KNOWN-BUG
+            known_bugs=$((known_bugs + 1))
             known_migration=$((known_migration + 1))
         else
             migration=MISMATCH
@@ -344,9 +355,14 @@ for file in "${corpus[@]}"; do
         [[ -n $summary ]] || summary="(no mounts)"
         if [[ $lp == "$pp" ]]; then
             verdict=match
+            fresh_matches=$((fresh_matches + 1))
         elif [[ -n $expected_diff ]]; then
             verdict=known-difference
             known=$((known + 1))
+            file_differs=1
+        elif [[ -n $known_bug ]]; then
+            verdict=KNOWN-BUG
+            known_bugs=$((known_bugs + 1))
             file_differs=1
         else
             verdict=MISMATCH
@@ -354,7 +370,7 @@ for file in "${corpus[@]}"; do
         fi
         table+=("$(printf '%-30s %-3s %-8s %-16s %-16s %s' "$name" "$s" "$who" "$verdict" "$migration" "$summary")")
         if [[ $verdict != match ]]; then
-            echo "---- $name, session $s ($who): $verdict ${expected_diff:+($expected_diff)}"
+            echo "---- $name, session $s ($who): $verdict ${expected_diff:+($expected_diff)}${known_bug:+($known_bug)}"
             diff -u --label linux-pam --label polyns <(echo "$lp") <(echo "$pp") || true
             if [[ $verdict == MISMATCH ]]; then
                 echo "  syslog (linux-pam):"; sed 's/^/    /' "$WORK/syslog.linux-pam"
@@ -362,6 +378,9 @@ for file in "${corpus[@]}"; do
             fi
         fi
     done
+    if [[ -n $known_bug ]] && ((file_differs == 0)); then
+        echo "NOTE: $name: the known bug is no longer seen; remove its #@ known-bug line"
+    fi
     if [[ -n $expected_diff ]] && ((file_differs == 0)); then
         echo "---- $name declares a known difference, but both modules behaved the same"
         table+=("$(printf '%-30s %-3s %-8s %s' "$name" - - "DECLARED DIFFERENCE NOT SEEN")")
@@ -374,8 +393,9 @@ echo "Parity results: corpus file, session, user, fresh (each module alone), mig
 echo "(pam_polyns.so after pam_namespace.so in the same world), Linux-PAM's mounts:"
 printf '%s\n' "${table[@]}"
 echo
-echo "${#table[@]} sessions from ${#corpus[@]} corpus files: $((${#table[@]} - mismatches - known)) match, $known known differences, $mismatches mismatches"
-echo "migration: $((${#table[@]} - migration_mismatches - known_migration)) match, $known_migration known differences, $migration_mismatches mismatches"
+echo "${#table[@]} sessions from ${#corpus[@]} corpus files: $fresh_matches match, $known known differences, $mismatches mismatches"
+echo "migration: $((${#table[@]} - migration_mismatches - known_migration)) match, $known_migration known differences or bugs, $migration_mismatches mismatches"
+((known_bugs == 0)) || echo "KNOWN BUGS: $known_bugs comparisons differ because of reported polyns bugs (see the KNOWN-BUG rows)"
 ((mismatches == 0)) || fail "$mismatches sessions differ between pam_namespace.so and pam_polyns.so instance_mode=mirror"
 ((migration_mismatches == 0)) ||
     fail "$migration_mismatches sessions differ when pam_polyns.so takes over pam_namespace.so's instances"
