@@ -254,6 +254,18 @@ EOF
     assert_eq "$(from compat-px carol /var/tmp)" "not polyinstantiated" "polyns: uid 1003 is not"
 }
 
+check_create-names-resolved-per-user() {
+    write_conf <<<'/var/tmp/area /var/tmp/inst/ user:create=0700,nosuchuser alice'
+    dir 000 root:root /var/tmp/inst
+    lp
+    px instance_mode=mirror
+    assert_eq "$(from compat-lp alice /var/tmp/area)" "open failed" \
+        "pam_namespace.so: the unknown create= owner fails every session, alice's too (she is excluded)"
+    assert_eq "$(from compat-px alice /var/tmp/area)" "not polyinstantiated" \
+        "polyns: alice is excluded from the line, its create= owner is never looked up"
+    assert_eq "$(from compat-px bob /var/tmp/area)" "open failed" "polyns: bob's session needs it and fails"
+}
+
 check_repeated-slashes() {
     write_conf <<<'/tmp /tmp/inst// user'
     dir 000 root:root /tmp/inst
