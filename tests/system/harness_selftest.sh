@@ -121,6 +121,11 @@ wait_for_syslog "polyns-selftest.*hello from $$" || fail "logger line did not re
 pass "logger reaches the private /dev/log"
 syslog_clear
 assert_eq "$(syslog_lines)" "" "syslog_clear empties the log"
+# A burst (20 parallel logins log like this): nothing lost, one line each.
+seq 1 2000 | sed 's/^/burst-line-/' | logger -t polyns-burst
+wait_for_syslog "burst-line-2000\$" 10 || fail "the end of the burst did not arrive"
+assert_eq "$(syslog_lines 'polyns-burst: burst-line-[0-9]+$' | wc -l)" 2000 "a burst of 2000 datagrams arrives complete"
+syslog_clear
 
 # -------------------------------------------------------------- PAM driver
 require_pam_session
