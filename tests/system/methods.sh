@@ -81,6 +81,27 @@ b=$(session alice ls /var/tmp/inst)
 [[ -n $a && -n $b && $a != "$b" ]] || fail "tmpdir: two sessions, two fresh instances ($a / $b)"
 pass "tmpdir: every session gets a fresh instance ($a, $b)"
 assert_eq "$(mount_table)" "$mounts_before" "tmpdir: caller's mount table unchanged"
+# Removal at close never crosses a mount: with a tmpfs mounted inside the
+# instance, the rest is removed, the mount point and its content stay, and
+# the close reports it (PAM_SESSION_ERR, driver status 3, one LOG_ERR line).
+syslog_clear
+rc=0
+session alice sh -c 'mkdir /tmp/sub && mount -t tmpfs polyns-test-inner /tmp/sub &&
+    touch /tmp/sub/inside-the-mount /tmp/outside-the-mount' || rc=$?
+assert_eq "$rc" 3 "tmpdir: a close that cannot remove everything fails"
+left=$(cd /var/tmp/inst && find . -mindepth 1 | sort)
+instance=$(printf '%s\n' "$left" | sed -n 1p)
+assert_eq "$left" "$(printf '%s\n%s' "$instance" "$instance/sub")" \
+    "tmpdir: only the instance and the mount point are left (the file next to it is removed)"
+assert_one_error_line alice "/tmp" "mount points"
+rm -rf /var/tmp/inst/*
+# ... nor follows a symlink the user planted: the links go, their targets stay.
+mkdir -p /run/polyns-test/target && touch /run/polyns-test/target/precious
+session alice setpriv --reuid=alice --regid=alice --init-groups sh -c \
+    'ln -s /run/polyns-test/target /tmp/link; mkdir /tmp/d; ln -s /run/polyns-test/target/precious /tmp/d/l'
+assert_eq "$(ls -A /var/tmp/inst)" "" "tmpdir: the instance with the user's symlinks is removed"
+[[ -f /run/polyns-test/target/precious ]] || fail "tmpdir: removal followed a symlink"
+pass "tmpdir: symlink targets are untouched"
 
 # --------------------------------------------------------------- tmpfs
 write_conf <<'EOF'
