@@ -1,8 +1,16 @@
 // Bind and tmpfs mounts, their flags (read back through libmount), both mount
 // backends, the empty plan, mirror mode, create=, unmount_on_close.
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <cstddef>
 
 #include <catch2/catch.hpp>
 
@@ -255,5 +263,88 @@ TEST_CASE("tmpdir instances get a unique name and are removed at close", "[engin
         again.unmount_on_close = true;
         CHILD_REQUIRE(checks, close_session(again, log).ok());
         CHILD_CHECK(checks, !exists(tmp_template() + "/" + m.instance_name));
+    });
+}
+
+namespace {
+
+// Makes the kernel look old to this process: the new mount API, openat2 and
+// pidfd_open answer ENOSYS (seccomp), as on a kernel before 5.2 / 5.6 / 5.3.
+bool pretend_old_kernel() {
+    const int nrs[] = {SYS_open_tree, SYS_move_mount, SYS_fsopen, SYS_fsconfig, SYS_fsmount,
+                       SYS_mount_setattr, SYS_openat2, SYS_pidfd_open};
+    std::vector<sock_filter> prog;
+    prog.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
+    prog.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
+    prog.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    prog.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+    for (int nr : nrs) {
+        prog.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<unsigned>(nr), 0, 1));
+        prog.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)));
+    }
+    prog.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    sock_fprog fprog{static_cast<unsigned short>(prog.size()), prog.data()};
+    return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+           ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("auto mode falls back to the legacy backend and the component walk on ENOSYS", "[engine][fallback]") {
+    run_isolated([](ChildChecks& checks) {
+        make_standard_layout();
+        make_dir(scratch + "/out", 0755);
+        write_file(scratch + "/init.sh", "#!/bin/sh\necho \"$1\" > /run/polyns-engine-test/out/ran\n", 0755);
+        CHILD_REQUIRE(checks, pretend_old_kernel());
+        CHILD_REQUIRE(checks, ::syscall(SYS_open_tree, AT_FDCWD, "/", 0) < 0 && errno == ENOSYS);
+        Plan plan = empty_plan();
+        MountStep tmp = bind_step(tmp_dir(), tmp_template(), "1001");
+        tmp.mount_flags = MS_NOSUID | MS_NOEXEC;
+        tmp.init_script = scratch + "/init.sh";
+        plan.steps = {tmp, tmpfs_step(vartmp_dir(), MS_NODEV, "size=1M")};
+        plan.init_timeout_seconds = 5;
+        CollectingLog log;
+        auto state = apply_plan(plan, log);
+        CHILD_REQUIRE_INFO(checks, state.ok(), state ? "" : state.error().message() + "\n" + log.all());
+        CHILD_CHECK_INFO(checks, log.all().find("mount backend: legacy") != std::string::npos, log.all());
+        CHILD_CHECK(checks, sys::effective_mount_backend() == sys::MountBackend::Legacy);
+        auto at = sys::mounts_at(tmp_dir());
+        CHILD_REQUIRE(checks, at.ok() && at->size() == 1);
+        CHILD_CHECK_INFO(checks, (at->back().vfs_flags & (MS_NOSUID | MS_NOEXEC)) == (MS_NOSUID | MS_NOEXEC),
+                         at->back().vfs_options);
+        auto var = sys::mounts_at(vartmp_dir());
+        CHILD_REQUIRE(checks, var.ok() && var->size() == 1);
+        CHILD_CHECK(checks, var->back().fstype == "tmpfs" && (var->back().vfs_flags & MS_NODEV));
+        CHILD_CHECK(checks, read_file(scratch + "/out/ran") == tmp_dir() + "\n");
+        // Rollback works the same way there.
+        Plan failing = empty_plan(1002, 1002, "bob");
+        failing.steps = {bind_step(scratch + "/var/tmp", vartmp_template(), "1002")};  // template hidden by the tmpfs
+        auto ns = mount_ns_inode();
+        auto bad = apply_plan(failing, log);
+        CHILD_CHECK(checks, !bad.ok());
+        CHILD_CHECK(checks, mount_ns_inode() == ns);
+    });
+}
+
+TEST_CASE("unmount_on_close without pinned fds unmounts by path, only polyinstantiation", "[engine][close]") {
+    run_isolated([](ChildChecks& checks) {
+        make_dir(tmp_dir(), 01777);
+        CHILD_REQUIRE(checks, ::mount("tmpfs", tmp_dir().c_str(), "tmpfs", 0, "mode=1777") == 0);
+        make_dir(tmp_template(), 0755);
+        Plan plan = empty_plan();
+        plan.steps = {bind_step(tmp_dir(), tmp_template(), "1001")};
+        plan.unmount_on_close = true;
+        CollectingLog log;
+        auto state = apply_plan(plan, log);
+        CHILD_REQUIRE_INFO(checks, state.ok(), state ? "" : state.error().message());
+        CHILD_CHECK(checks, mounts_at_count(tmp_dir()) == 2);
+        SessionState unpinned = *state;
+        for (auto& m : unpinned.mounted) m.mount_root_fd.reset(), m.template_fd.reset();
+        auto closed = close_session(unpinned, log);
+        CHILD_CHECK_INFO(checks, closed.ok(), closed ? "" : closed.error().message());
+        CHILD_CHECK(checks, mounts_at_count(tmp_dir()) == 1);  // the tmpfs below stays
+        auto again = close_session(unpinned, log);
+        CHILD_CHECK(checks, again.ok());
+        CHILD_CHECK(checks, mounts_at_count(tmp_dir()) == 1);
     });
 }
