@@ -18,7 +18,8 @@
 # Usage: parity.sh [CORPUS_FILE_NAME_PATTERN]   (default: all of parity/*.conf)
 # Corpus directives (comment lines starting with "#@"):
 #   #@ users: NAME...        sessions to open, in order (default: alice bob);
-#                            users: root alice bob carol first.last x-y a_b and
+#                            users: root alice bob carol first.last x-y a_b,
+#                            toor (uid 0), alice2 (uid 1001, like alice) and
 #                            LONG80 LONG81 LONG100 (names that long)
 #   #@ args: ARG...          module arguments given to both modules
 #   #@ mkdir: MODE OWNER:GROUP PATH   made before the sessions, in each fresh
@@ -65,7 +66,15 @@ add_user "$LONG100" 1100
 add_user first.last 1010
 add_user x-y 1011
 add_user a_b 1012
-ALL_USERS=(root alice bob carol "$LONG80" "$LONG81" "$LONG100" first.last x-y a_b)
+# Users sharing a uid with another (user lists compare uids): toor is uid 0,
+# alice2 is uid 1001. add_user refuses duplicate uids, so they are written here.
+add_alias_user() { # NAME UID GID HOME
+    echo "$1:x:$2:$3::$4:/bin/sh" >>/etc/passwd
+    echo "$1:*:$(($(date +%s) / 86400)):0:99999:7:::" >>/etc/shadow
+}
+add_alias_user toor 0 0 /root
+add_alias_user alice2 1001 1001 /home/alice2
+ALL_USERS=(root alice bob carol "$LONG80" "$LONG81" "$LONG100" first.last x-y a_b toor alice2)
 
 user_name() { # corpus spelling -> user name
     case $1 in
@@ -207,9 +216,9 @@ fresh_world() {
     mount -t tmpfs -o mode=0755 parity /home
     mount -t tmpfs -o mode=0700 parity /root
     for user in "${ALL_USERS[@]}"; do
-        [[ $user == root ]] && continue
         home=$(getent passwd "$user" | cut -d: -f6)
-        install -d -o "$user" -g "$user" -m 0755 "$home"
+        [[ $home == /root ]] && continue
+        install -d -o "$(id -u "$user")" -g "$(id -g "$user")" -m 0755 "$home"
     done
 }
 
