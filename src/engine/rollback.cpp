@@ -24,41 +24,59 @@ void Rollback::created_polydir(sys::UniqueFd parent_fd, std::string name, std::s
                         std::move(name), std::move(path)});
 }
 
-void Rollback::undo() {
+void Rollback::undo_action(const Action& action) {
+    switch (action.kind) {
+    case Action::Kind::Mount:
+        if (auto r = sys::detach_mount(action.fd->get(), action.path); !r)
+            log_.warning("rollback: " + r.error().message());
+        else
+            log_.debug("rollback: unmounted " + action.path);
+        break;
+    case Action::Kind::UniqueInstance: {
+        auto r = sys::remove_tree_at(action.fd->get(), action.name, action.path);
+        if (!r) log_.warning("rollback: " + r.error().message());
+        else if (!r->removed_root) log_.warning("rollback: could not remove all of " + action.path);
+        else log_.debug("rollback: removed " + action.path);
+        break;
+    }
+    case Action::Kind::Polydir:
+        if (::unlinkat(action.fd->get(), action.name.c_str(), AT_REMOVEDIR) != 0)
+            log_.warning("rollback: cannot remove created polydir " + action.path + ": rmdir: " + errno_text(errno));
+        else
+            log_.debug("rollback: removed created polydir " + action.path);
+        break;
+    }
+}
+
+void Rollback::undo() noexcept {
     armed_ = false;
     // Reverse order: a mount may sit on a polydir created earlier, an instance
-    // may be the source of a mount made later.
+    // may be the source of a mount made later. A mount whose undo fails (even
+    // for want of memory) still goes away with the namespace we leave below.
     for (auto it = actions_.rbegin(); it != actions_.rend(); ++it) {
-        switch (it->kind) {
-        case Action::Kind::Mount:
-            if (auto r = sys::detach_mount(it->fd->get(), it->path); !r)
-                log_.warning("rollback: " + r.error().message());
-            else
-                log_.debug("rollback: unmounted " + it->path);
-            break;
-        case Action::Kind::UniqueInstance: {
-            auto r = sys::remove_tree_at(it->fd->get(), it->name, it->path);
-            if (!r) log_.warning("rollback: " + r.error().message());
-            else if (!r->removed_root) log_.warning("rollback: could not remove all of " + it->path);
-            else log_.debug("rollback: removed " + it->path);
-            break;
-        }
-        case Action::Kind::Polydir:
-            if (::unlinkat(it->fd->get(), it->name.c_str(), AT_REMOVEDIR) != 0)
-                log_.warning("rollback: cannot remove created polydir " + it->path + ": rmdir: " +
-                             errno_text(errno));
-            else
-                log_.debug("rollback: removed created polydir " + it->path);
-            break;
+        try {
+            undo_action(*it);
+        } catch (...) {
         }
     }
     actions_.clear();
-    if (auto r = sys::enter_mount_namespace(original_ns_.get()); !r) {
-        log_.warning("rollback: " + r.error().message());
+    // enter/restore allocate only to describe a failure; if even that fails,
+    // the failure is all there is to know.
+    try {
+        auto back = sys::enter_mount_namespace(original_ns_.get());
+        if (!back.ok()) {
+            log_.warning("rollback: " + back.error().message());
+            return;
+        }
+    } catch (...) {
         return;
     }
-    if (auto r = dirs_.restore(); !r) log_.warning("rollback: " + r.error().message());
-    log_.debug("rollback: back in the original mount namespace");
+    try {
+        auto restored = dirs_.restore();
+        if (!restored.ok()) log_.warning("rollback: " + restored.error().message());
+        else log_.debug("rollback: back in the original mount namespace");
+    } catch (...) {
+    }
 }
 
 }  // namespace polyns::engine

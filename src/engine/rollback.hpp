@@ -23,6 +23,7 @@ public:
     Rollback(const Rollback&) = delete;
     Rollback& operator=(const Rollback&) = delete;
 
+    void reserve(std::size_t actions) { actions_.reserve(actions); }
     void mounted(std::shared_ptr<sys::UniqueFd> mount_root, std::string path);
     // A tmpdir instance made by this session: removed (with anything the init
     // script put in it). Named instances stay: they are complete and reusable.
@@ -33,8 +34,11 @@ public:
 
     // Success: keep everything.
     void commit() { armed_ = false; }
-    // Failure: undo now (also done by the destructor while armed).
-    void undo();
+    // Failure: undo now (also done by the destructor while armed, e.g. when
+    // std::bad_alloc unwinds through apply_plan). Never throws: each action is
+    // tried on its own, and the way back (setns, root, cwd) allocates nothing
+    // unless it fails.
+    void undo() noexcept;
 
 private:
     struct Action {
@@ -43,6 +47,7 @@ private:
         std::string name;
         std::string path;
     };
+    void undo_action(const Action& action);
     std::vector<Action> actions_;
     sys::UniqueFd original_ns_;
     sys::ProcessDirs dirs_;

@@ -148,9 +148,13 @@ Result<SessionState> apply_plan(const Plan& plan, Log& log) {
     auto dirs = sys::ProcessDirs::save();
     if (!dirs) return dirs.error();
     if (auto r = sys::unshare_mount_namespace(); !r) return r.error();
-    log.debug("unshared the mount namespace");
-
+    // Nothing that can throw between unshare and the journal that undoes it:
+    // from here on an exception (std::bad_alloc) unwinds through ~Rollback.
     Rollback rollback(std::move(*original_ns), std::move(*dirs), log);
+    // Room for every action up front, so recording one never fails after the
+    // thing it records was done.
+    rollback.reserve(3 * plan.steps.size());
+    log.debug("unshared the mount namespace");
     auto state = open_in_new_namespace(plan, rollback, log);
     if (!state) {
         rollback.undo();
