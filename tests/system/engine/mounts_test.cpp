@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -346,5 +347,46 @@ TEST_CASE("unmount_on_close without pinned fds unmounts by path, only polyinstan
         auto again = close_session(unpinned, log);
         CHILD_CHECK(checks, again.ok());
         CHILD_CHECK(checks, mounts_at_count(tmp_dir()) == 1);
+    });
+}
+
+TEST_CASE("concurrent sessions of one user share one instance", "[engine][bind][concurrent]") {
+    run_isolated([](ChildChecks& checks) {
+        make_standard_layout();
+        constexpr int sessions = 8;
+        int go[2];
+        CHILD_REQUIRE(checks, ::pipe(go) == 0);
+        std::vector<pid_t> pids;
+        for (int i = 0; i < sessions; ++i) {
+            pid_t pid = ::fork();
+            if (pid == 0) {
+                ::close(go[1]);
+                char byte;
+                while (::read(go[0], &byte, 1) < 0 && errno == EINTR) {
+                }
+                Plan plan = empty_plan();
+                plan.steps = {bind_step(tmp_dir(), tmp_template(), "1001")};
+                CollectingLog log;
+                auto state = apply_plan(plan, log);
+                if (!state.ok()) ::_exit(1);
+                struct stat st {};
+                ::stat(tmp_dir().c_str(), &st);
+                ::_exit(st.st_uid == 1001 && (st.st_mode & 07777) == 0700 ? (state->mounted[0].created ? 10 : 11) : 2);
+            }
+            pids.push_back(pid);
+        }
+        ::close(go[0]);
+        ::close(go[1]);  // EOF: all start at once
+        int created = 0, reused = 0;
+        for (pid_t pid : pids) {
+            int status = 0;
+            ::waitpid(pid, &status, 0);
+            int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            CHILD_CHECK_INFO(checks, code == 10 || code == 11, "session exit code " + std::to_string(code));
+            created += code == 10;
+            reused += code == 11;
+        }
+        CHILD_CHECK_INFO(checks, created == 1 && reused == sessions - 1,
+                         std::to_string(created) + " created, " + std::to_string(reused) + " reused");
     });
 }
