@@ -1,6 +1,7 @@
 // Bind and tmpfs mounts, their flags (read back through libmount), both mount
 // backends, the empty plan, mirror mode, create=, unmount_on_close.
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstddef>
 
 #include <catch2/catch.hpp>
@@ -388,5 +390,30 @@ TEST_CASE("concurrent sessions of one user share one instance", "[engine][bind][
         }
         CHILD_CHECK_INFO(checks, created == 1 && reused == sessions - 1,
                          std::to_string(created) + " created, " + std::to_string(reused) + " reused");
+    });
+}
+
+// Not run by default ("[.]"): how long one session open takes, for the report.
+TEST_CASE("timing of apply_plan with two bind steps", "[.][timing]") {
+    auto backend = GENERATE(sys::MountBackend::NewApi, sys::MountBackend::Legacy);
+    run_isolated([&](ChildChecks& checks) {
+        sys::set_mount_backend(backend);
+        make_standard_layout();
+        int home_ns = ::open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+        Plan plan = empty_plan();
+        plan.steps = {bind_step(tmp_dir(), tmp_template(), "1001"), bind_step(vartmp_dir(), vartmp_template(), "1001")};
+        plan.steps[0].mount_flags = MS_NOSUID | MS_NODEV;
+        constexpr int rounds = 500;
+        std::chrono::nanoseconds total{0};
+        for (int i = 0; i < rounds; ++i) {
+            CollectingLog log;
+            auto start = std::chrono::steady_clock::now();
+            auto state = apply_plan(plan, log);
+            total += std::chrono::steady_clock::now() - start;
+            CHILD_REQUIRE(checks, state.ok());
+            CHILD_REQUIRE(checks, ::setns(home_ns, CLONE_NEWNS) == 0);
+        }
+        WARN(sys::mount_backend_name(backend) << ": apply_plan (2 bind steps, existing instances) "
+             << std::chrono::duration_cast<std::chrono::microseconds>(total).count() / rounds << " us on average");
     });
 }
