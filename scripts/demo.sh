@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/build.sh
+run_from_visible_copy "scripts/demo.sh" "$@"
 
 source_dir=$PWD
 build_dir=build

@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/build.sh
+run_from_visible_copy "scripts/test.sh" "$@"
 
 build_dir=build
 
