@@ -1,6 +1,5 @@
 #include "mount_options.hpp"
 
-#include <libmount.h>
 #include <sys/mount.h>
 
 #include <array>
@@ -9,6 +8,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "polyns/sys/libmount.hpp"
 
 namespace polyns::planner {
 namespace {
@@ -63,7 +64,7 @@ struct Option {
 
 // Walks one libmount option string (quotes are honoured by libmount).
 // `part` is one of mnt_split_optstr()'s malloc'd results (libmount wants char*).
-Result<std::vector<Option>> split_options(std::string_view whole, char* part) {
+Result<std::vector<Option>> split_options(const sys::LibMount& lm, std::string_view whole, char* part) {
     std::vector<Option> out;
     if (part == nullptr) return out;
     char* cursor = part;
@@ -72,7 +73,7 @@ Result<std::vector<Option>> split_options(std::string_view whole, char* part) {
         char* value = nullptr;
         std::size_t name_len = 0;
         std::size_t value_len = 0;
-        const int rc = mnt_optstr_next_option(&cursor, &name, &name_len, &value, &value_len);
+        const int rc = lm.optstr_next_option(&cursor, &name, &name_len, &value, &value_len);
         if (rc == 1) break;
         if (rc < 0) {
             return option_error(whole, "cannot parse the option list", "write name[=value],...");
@@ -91,16 +92,20 @@ Result<MountOptions> parse_mount_options(std::string_view text, MountKind kind) 
     MountOptions result;
     if (text.empty()) return result;
 
+    // Pure string functions of libmount, loaded only for rules with mntopts=.
+    auto loaded = sys::libmount();
+    if (!loaded) return loaded.error();
+    const sys::LibMount& lm = **loaded;
     const std::string owned(text);
     char* user_raw = nullptr;
     char* vfs_raw = nullptr;
     char* fs_raw = nullptr;
-    if (mnt_split_optstr(owned.c_str(), &user_raw, &vfs_raw, &fs_raw, 0, 0) != 0) {
+    if (lm.split_optstr(owned.c_str(), &user_raw, &vfs_raw, &fs_raw, 0, 0) != 0) {
         return option_error(text, "cannot parse the option list", "write name[=value],...");
     }
     const CString user(user_raw), vfs(vfs_raw), fs(fs_raw);
 
-    auto user_opts = split_options(text, user.get());
+    auto user_opts = split_options(lm, text, user.get());
     if (!user_opts) return user_opts.error();
     if (!user_opts->empty()) {
         return option_error(text,
@@ -109,7 +114,7 @@ Result<MountOptions> parse_mount_options(std::string_view text, MountKind kind) 
                             "supported: " + std::string(kSupported));
     }
 
-    auto vfs_opts = split_options(text, vfs.get());
+    auto vfs_opts = split_options(lm, text, vfs.get());
     if (!vfs_opts) return vfs_opts.error();
     for (const auto& opt : *vfs_opts) {
         bool known = false;
@@ -125,7 +130,7 @@ Result<MountOptions> parse_mount_options(std::string_view text, MountKind kind) 
         }
     }
 
-    auto fs_opts = split_options(text, fs.get());
+    auto fs_opts = split_options(lm, text, fs.get());
     if (!fs_opts) return fs_opts.error();
     for (const auto& opt : *fs_opts) {
         const TmpfsOption* known = nullptr;

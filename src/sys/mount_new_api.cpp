@@ -2,7 +2,6 @@
 // applied to the detached tree before it becomes visible, so there is no window
 // in which the instance is mounted without nosuid/nodev/noexec.
 #include <fcntl.h>
-#include <libmount.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include <string>
 
 #include "mount_backend.hpp"
+#include "polyns/sys/libmount.hpp"
 
 namespace polyns::sys::new_api {
 namespace {
@@ -57,13 +57,16 @@ Result<void> configure_tmpfs(int fs_fd, const std::string& fs_data, const std::s
     if (::fsconfig(fs_fd, FSCONFIG_SET_STRING, "source", "polyns", 0) != 0)
         return make_error("mount tmpfs", target_path, "fsconfig", errno, fs_context_messages(fs_fd));
     if (fs_data.empty()) return {};
+    auto loaded = libmount();
+    if (!loaded) return loaded.error();
+    const LibMount& lm = **loaded;
     std::string copy = fs_data;  // the parser wants a mutable cursor
     char* cursor = copy.data();
     for (;;) {
         char* name = nullptr;
         char* value = nullptr;
         std::size_t name_size = 0, value_size = 0;
-        int rc = ::mnt_optstr_next_option(&cursor, &name, &name_size, &value, &value_size);
+        int rc = lm.optstr_next_option(&cursor, &name, &name_size, &value, &value_size);
         if (rc == 1) break;
         if (rc < 0)
             return make_error("mount tmpfs", target_path, "", EINVAL,

@@ -1,11 +1,11 @@
 #include "polyns/sys/mountinfo.hpp"
 
-#include <libmount.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
+
+#include "polyns/sys/libmount.hpp"
 
 namespace polyns::sys {
 namespace {
@@ -15,15 +15,11 @@ struct FreeDeleter {
 };
 using MallocString = std::unique_ptr<char, FreeDeleter>;
 
-struct TableDeleter {
-    void operator()(libmnt_table* t) const { ::mnt_unref_table(t); }
-};
-
 std::string or_empty(const char* s) { return s != nullptr ? std::string(s) : std::string(); }
 
-unsigned long vfs_flags_of(const char* vfs) {
+unsigned long vfs_flags_of(const LibMount& lm, const char* vfs) {
     unsigned long flags = 0;
-    if (vfs != nullptr) ::mnt_optstr_get_flags(vfs, &flags, ::mnt_get_builtin_optmap(MNT_LINUX_MAP));
+    if (vfs != nullptr) lm.optstr_get_flags(vfs, &flags, lm.get_builtin_optmap(MNT_LINUX_MAP));
     return flags;
 }
 
@@ -32,16 +28,19 @@ unsigned long vfs_flags_of(const char* vfs) {
 Result<MountOptions> parse_mount_options(const std::string& optstr) {
     MountOptions out;
     if (optstr.empty()) return out;
+    auto loaded = libmount();
+    if (!loaded) return loaded.error();
+    const LibMount& lm = **loaded;
     char* user = nullptr;
     char* vfs = nullptr;
     char* fs = nullptr;
-    int rc = ::mnt_split_optstr(optstr.c_str(), &user, &vfs, &fs, 0, 0);
+    int rc = lm.split_optstr(optstr.c_str(), &user, &vfs, &fs, 0, 0);
     MallocString user_owner(user), vfs_owner(vfs), fs_owner(fs);
     if (rc != 0)
         return make_error("parse mount options", "", "mnt_split_optstr", rc < 0 ? -rc : EINVAL,
                           "'" + optstr + "'");
     if (vfs != nullptr &&
-        ::mnt_optstr_get_flags(vfs, &out.flags, ::mnt_get_builtin_optmap(MNT_LINUX_MAP)) != 0)
+        lm.optstr_get_flags(vfs, &out.flags, lm.get_builtin_optmap(MNT_LINUX_MAP)) != 0)
         return make_error("parse mount options", "", "mnt_optstr_get_flags", EINVAL, "'" + optstr + "'");
     out.fs_data = or_empty(fs);
     out.userspace = or_empty(user);
@@ -49,28 +48,30 @@ Result<MountOptions> parse_mount_options(const std::string& optstr) {
 }
 
 Result<std::vector<MountEntry>> read_mount_table(const std::string& mountinfo_path) {
-    std::unique_ptr<libmnt_table, TableDeleter> table(::mnt_new_table());
+    auto loaded = libmount();
+    if (!loaded) return loaded.error();
+    const LibMount& lm = **loaded;
+    std::unique_ptr<libmnt_table, decltype(lm.unref_table)> table(lm.new_table(), lm.unref_table);
     if (!table) return make_error("read the mount table", mountinfo_path, "mnt_new_table", ENOMEM);
-    int rc = ::mnt_table_parse_file(table.get(), mountinfo_path.c_str());
+    int rc = lm.table_parse_file(table.get(), mountinfo_path.c_str());
     if (rc != 0)
         return make_error("read the mount table", mountinfo_path, "mnt_table_parse_file",
                           rc < 0 ? -rc : EINVAL);
-    std::unique_ptr<libmnt_iter, decltype(&::mnt_free_iter)> iter(::mnt_new_iter(MNT_ITER_FORWARD),
-                                                                   &::mnt_free_iter);
+    std::unique_ptr<libmnt_iter, decltype(lm.free_iter)> iter(lm.new_iter(MNT_ITER_FORWARD), lm.free_iter);
     if (!iter) return make_error("read the mount table", mountinfo_path, "mnt_new_iter", ENOMEM);
     std::vector<MountEntry> entries;
     libmnt_fs* fs = nullptr;
-    while (::mnt_table_next_fs(table.get(), iter.get(), &fs) == 0) {
+    while (lm.table_next_fs(table.get(), iter.get(), &fs) == 0) {
         MountEntry e;
-        e.id = ::mnt_fs_get_id(fs);
-        e.parent_id = ::mnt_fs_get_parent_id(fs);
-        e.target = or_empty(::mnt_fs_get_target(fs));
-        e.root = or_empty(::mnt_fs_get_root(fs));
-        e.fstype = or_empty(::mnt_fs_get_fstype(fs));
-        e.source = or_empty(::mnt_fs_get_source(fs));
-        e.vfs_options = or_empty(::mnt_fs_get_vfs_options(fs));
-        e.fs_options = or_empty(::mnt_fs_get_fs_options(fs));
-        e.vfs_flags = vfs_flags_of(::mnt_fs_get_vfs_options(fs));
+        e.id = lm.fs_get_id(fs);
+        e.parent_id = lm.fs_get_parent_id(fs);
+        e.target = or_empty(lm.fs_get_target(fs));
+        e.root = or_empty(lm.fs_get_root(fs));
+        e.fstype = or_empty(lm.fs_get_fstype(fs));
+        e.source = or_empty(lm.fs_get_source(fs));
+        e.vfs_options = or_empty(lm.fs_get_vfs_options(fs));
+        e.fs_options = or_empty(lm.fs_get_fs_options(fs));
+        e.vfs_flags = vfs_flags_of(lm, lm.fs_get_vfs_options(fs));
         entries.push_back(std::move(e));
     }
     return entries;
