@@ -61,6 +61,17 @@ void report_option_problems(const Options& options, PamLog& log) {
     if (log.debug_enabled()) log.debug("options: " + join(options_to_args(options), " "));
 }
 
+// Group names are looked up only for a config that can use them (@group in a
+// user list): the lookup is the costliest NSS call of a session.
+bool config_names_groups(const Config& config) {
+    for (const Rule& rule : config.rules) {
+        for (const UserSelector& selector : rule.users) {
+            if (selector.kind == UserSelector::Kind::Group) return true;
+        }
+    }
+    return false;
+}
+
 // The one LOG_ERR line of a failed open or close: user, polydir, then the
 // error's own words (step, path, syscall, errno text, fix).
 void report_failure(PamLog& log, const SessionLabel& who, const char* what, const Error& error) {
@@ -191,7 +202,8 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
                     " configuration error(s) (ignore_config_error): the rules with errors are skipped");
     }
 
-    auto identity = sys::lookup_identity(who.user);
+    auto identity = sys::lookup_identity(
+        who.user, config_names_groups(config) ? sys::GroupNames::Resolve : sys::GroupNames::Skip);
     if (!identity) {
         report_failure(log, who, "session", identity.error());
         return PAM_SESSION_ERR;

@@ -47,7 +47,7 @@ Result<std::optional<struct group>> find_group_by_gid(gid_t gid, std::vector<cha
 
 }  // namespace
 
-Result<Identity> lookup_identity(const std::string& user) {
+Result<Identity> lookup_identity(const std::string& user, GroupNames groups) {
     std::vector<char> buf(initial_buffer_size(_SC_GETPW_R_SIZE_MAX));
     struct passwd pw {};
     struct passwd* found = nullptr;
@@ -66,6 +66,7 @@ Result<Identity> lookup_identity(const std::string& user) {
     id.uid = pw.pw_uid;
     id.gid = pw.pw_gid;
     id.home = pw.pw_dir != nullptr ? pw.pw_dir : "";
+    if (groups == GroupNames::Skip) return id;
 
     std::vector<gid_t> gids(32);
     for (;;) {
