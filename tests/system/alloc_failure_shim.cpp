@@ -7,9 +7,18 @@
 // Only allocations inside that call count: the driver's own are never failed.
 // With POLYNS_FAIL_NEW_AT=0 nothing fails and the number of allocations
 // counted is printed on stderr ("alloc-shim: open: N allocations").
+//
+// Counted: allocations whose caller is pam_polyns.so's code. The module links
+// libstdc++ statically (its operator new is internal and calls malloc), so
+// both operator new (a module built against the shared libstdc++) and malloc
+// (the static one: a null return makes its operator new throw bad_alloc) are
+// interposed, each counting only calls made from inside the module.
 #include <dlfcn.h>
+#include <link.h>
 #include <security/pam_appl.h>
 
+#include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -21,9 +30,32 @@ namespace {
 bool armed = false;
 unsigned long counted = 0;
 unsigned long fail_at = 0;
+std::uintptr_t module_low = 0;   // pam_polyns.so's mapped range, found when armed
+std::uintptr_t module_high = 0;
 
-void* allocate(std::size_t size) {
-    if (armed && ++counted == fail_at) throw std::bad_alloc();
+bool from_module(const void* caller) {
+    auto address = reinterpret_cast<std::uintptr_t>(caller);
+    return address >= module_low && address < module_high;
+}
+
+// True when this allocation is to fail.
+bool count_allocation(const void* caller) { return armed && from_module(caller) && ++counted == fail_at; }
+
+int find_module(struct dl_phdr_info* info, std::size_t, void*) {
+    if (info->dlpi_name == nullptr || std::strstr(info->dlpi_name, "pam_polyns.so") == nullptr) return 0;
+    for (int i = 0; i < info->dlpi_phnum; ++i) {
+        const ElfW(Phdr)& segment = info->dlpi_phdr[i];
+        if (segment.p_type != PT_LOAD) continue;
+        std::uintptr_t low = info->dlpi_addr + segment.p_vaddr;
+        std::uintptr_t high = low + segment.p_memsz;
+        if (module_low == 0 || low < module_low) module_low = low;
+        if (high > module_high) module_high = high;
+    }
+    return 1;
+}
+
+void* allocate(std::size_t size, const void* caller) {
+    if (count_allocation(caller)) throw std::bad_alloc();
     if (size == 0) size = 1;
     if (void* p = std::malloc(size)) return p;
     throw std::bad_alloc();
@@ -31,8 +63,18 @@ void* allocate(std::size_t size) {
 
 }  // namespace
 
-void* operator new(std::size_t size) { return allocate(size); }
-void* operator new[](std::size_t size) { return allocate(size); }
+extern "C" void* __libc_malloc(std::size_t size);
+
+extern "C" void* malloc(std::size_t size) {
+    if (count_allocation(__builtin_return_address(0))) {
+        errno = ENOMEM;
+        return nullptr;
+    }
+    return __libc_malloc(size);
+}
+
+void* operator new(std::size_t size) { return allocate(size, __builtin_return_address(0)); }
+void* operator new[](std::size_t size) { return allocate(size, __builtin_return_address(0)); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
@@ -50,6 +92,8 @@ int counting_call(const char* name, const char* phase, pam_handle_t* pamh, int f
     const char* at = std::getenv("POLYNS_FAIL_NEW_AT");
     fail_at = this_phase && at != nullptr ? std::strtoul(at, nullptr, 10) : 0;
     counted = 0;
+    module_low = module_high = 0;
+    dl_iterate_phdr(find_module, nullptr);
     armed = true;
     int status = real(pamh, flags);
     armed = false;
