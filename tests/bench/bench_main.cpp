@@ -8,13 +8,15 @@
 //
 //   polyns-bench [--cycles N] [--warmup N] [--mounts 30,1000,4000]
 //                [--polydirs 2,8,32] [--storm-workers 16] [--storm-sessions 200]
-//                [--storm-users 50] [--no-init-run] [--json FILE]
+//                [--storm-users 50] [--no-init-run] [--json FILE] [--subjects a,b]
 //                [--module PATH] [--smoke] [--require-targets]
 //   polyns-bench loop [--cycles 200] [--user bench00] [--module PATH]
 //
 // Exit status: 0; 1 when a subject failed to open or close a session (or, in
 // loop mode, when fds or mounts were not back to where they started); 2 for
 // a setup error; 3 with --require-targets when a target was missed; 64 usage.
+// POLYNS_BENCH_PHASES=1 in the environment prints each PAM cycle's pam_start
+// and pam_open_session times on stderr (for finding where time goes).
 #include <dirent.h>
 #include <security/pam_appl.h>
 #include <sys/mman.h>
@@ -53,6 +55,7 @@ struct Settings {
     int storm_sessions = 200;
     int storm_users = 50;
     bool init_run = true;
+    std::vector<std::string> only;  // --subjects: run only these (profiling)
     bool require_targets = false;
     std::string json_path;
     std::string module_path;
@@ -129,6 +132,15 @@ bool parse_args(int argc, char** argv, Settings& s) {
         } else if (a == "--user") {
             if (!(v = value())) return false;
             s.loop_user = v;
+        } else if (a == "--subjects") {
+            if (!(v = value())) return false;
+            std::string list = v;
+            for (std::size_t start = 0; start <= list.size();) {
+                std::size_t comma = list.find(',', start);
+                s.only.push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+                if (comma == std::string::npos) break;
+                start = comma + 1;
+            }
         } else if (a == "--no-init-run") {
             s.init_run = false;
         } else if (a == "--require-targets") {
@@ -284,6 +296,11 @@ int run_benchmark(const Settings& s) {
     if (have_linux_pam) subjects.push_back(subject(SubjectKind::LinuxPam));
     else report.notes.push_back("pam_namespace.so not found: the Linux-PAM subject was skipped");
     subjects.push_back(subject(SubjectKind::Polyns));
+    if (!s.only.empty()) {
+        std::erase_if(subjects, [&](const Subject& x) {
+            return std::find(s.only.begin(), s.only.end(), x.name) == s.only.end();
+        });
+    }
 
     std::vector<Failure> failures;
     world.set_init_script(false);
