@@ -1,0 +1,34 @@
+#!/bin/bash
+# What a plain session must not cost (issue 5): with the seed's two-line
+# config, pam_open_session/pam_close_session read no mount table, start no
+# child process and parse the config once; the module loads no libmount and
+# no shared libstdc++. Checked with strace on the real PAM driver.
+source "$(dirname "$0")/../system/lib/harness.sh"
+harness_enter "$@"
+require_module
+require_pam_session
+command -v strace >/dev/null || skip "strace is not installed"
+
+needed=$(readelf -d "$POLYNS_MODULE" | awk '/NEEDED/ {gsub(/[][]/, "", $5); printf "%s ", $5}')
+echo "NEEDED: $needed"
+assert_not_contains "$needed" "libmount" "the module does not link libmount (loaded only for mntopts/tmpfs/unmnt_remnt)"
+assert_not_contains "$needed" "libstdc++" "the module does not load the shared libstdc++"
+
+add_user bench00 20000
+install -d -m 0755 /tmp/user_tmpl /var/tmp/user_tmpl
+printf '/tmp /tmp/user_tmpl/%%{UID} user\n/var/tmp /var/tmp/user_tmpl/%%{UID} user\n' >/etc/security/polyns-plain.conf
+rm -f /etc/security/namespace.init
+write_pam_service polyns-plain <<EOF2
+session required $POLYNS_MODULE conf=/etc/security/polyns-plain.conf
+EOF2
+pam_session --no-cmd polyns-plain bench00 # creates the instances
+trace=$POLYNS_TEST_ROOT/plain.strace
+strace -f -qq -o "$trace" -e trace=open,openat,openat2,clone,clone3,fork,vfork,execve \
+    "$POLYNS_PAM_SESSION" --no-cmd polyns-plain bench00
+# The driver itself is exec'd once; nothing else may be.
+calls=$(grep -vE '^[0-9]+ +execve\(' "$trace" || true)
+assert_not_contains "$calls" "mountinfo" "no mount table read (/proc/self/mountinfo)"
+assert_not_contains "$calls" "/proc/mounts" "no mount table read (/proc/mounts)"
+assert_not_contains "$calls" "libmount" "libmount not loaded"
+assert_eq "$(grep -cE 'clone3?\(|fork\(' "$trace" || true)" 0 "no child process"
+assert_eq "$(grep -c 'polyns-plain.conf' "$trace" || true)" 1 "the config file is opened once per session"
