@@ -11,7 +11,7 @@ run_from_visible_copy "scripts/test.sh" "$@"
 build_dir=build
 
 bash scripts/install-deps.sh
-setup_build_dir "$build_dir"
+setup_build_dir "$build_dir" -Dfault_injection=true  # + test-only pam_polyns_faults.so (attack-faults)
 meson compile -C "$build_dir"
 
 testlog="$build_dir/meson-logs/testlog.json"

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "fault_injection.hpp"
+
 namespace polyns::sys {
 
 Result<struct stat> stat_fd(int fd, const std::string& step, const std::string& path) {
@@ -33,16 +35,19 @@ Result<MountPosition> mount_position(int fd, const std::string& step, const std:
 
 Result<void> make_dir_at(int dir_fd, const std::string& name, mode_t mode, const std::string& step,
                          const std::string& path) {
+    if (int err = injected_fault("mkdirat")) return make_error(step, path, "mkdirat", err);
     if (::mkdirat(dir_fd, name.c_str(), mode) != 0) return make_error(step, path, "mkdirat", errno);
     return {};
 }
 
 Result<void> set_owner(int fd, uid_t uid, gid_t gid, const std::string& step, const std::string& path) {
+    if (int err = injected_fault("fchown")) return make_error(step, path, "fchown", err);
     if (::fchownat(fd, "", uid, gid, AT_EMPTY_PATH) != 0) return make_error(step, path, "fchown", errno);
     return {};
 }
 
 Result<void> set_mode(int fd, mode_t mode, const std::string& step, const std::string& path) {
+    if (int err = injected_fault("fchmod")) return make_error(step, path, "fchmod", err);
     if (::fchmod(fd, mode) != 0) return make_error(step, path, "fchmod", errno);
     return {};
 }

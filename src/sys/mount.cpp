@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <atomic>
 
+#include "fault_injection.hpp"
 #include "mount_backend.hpp"
 
 namespace polyns::sys {
@@ -55,6 +56,7 @@ Result<UniqueFd> bind_mount(int source_fd, int target_fd, unsigned long ms_flags
                             const std::string& source_path, const std::string& target_path) {
     if ((ms_flags & ~supported_mount_flags) != 0)
         return make_error("bind mount", target_path, "", EINVAL, "unsupported mount flags");
+    if (int err = injected_fault("mount")) return make_error("bind mount", source_path + " on " + target_path, "mount", err);
     return dispatch<UniqueFd>(
         [&] { return new_api::bind_mount(source_fd, target_fd, ms_flags, source_path, target_path); },
         [&] { return legacy::bind_mount(source_fd, target_fd, ms_flags, source_path, target_path); });
@@ -64,12 +66,16 @@ Result<UniqueFd> mount_tmpfs(int target_fd, unsigned long ms_flags, const std::s
                              const std::string& target_path) {
     if ((ms_flags & ~supported_mount_flags) != 0)
         return make_error("mount tmpfs", target_path, "", EINVAL, "unsupported mount flags");
+    if (int err = injected_fault("mount")) return make_error("mount tmpfs", target_path, "mount", err);
     return dispatch<UniqueFd>(
         [&] { return new_api::mount_tmpfs(target_fd, ms_flags, fs_data, target_path); },
         [&] { return legacy::mount_tmpfs(target_fd, ms_flags, fs_data, target_path); });
 }
 
 Result<void> set_propagation_recursive(const std::string& path, Propagation propagation) {
+    if (int err = injected_fault("propagation"))
+        return make_error(propagation == Propagation::Slave ? "make / slave" : "make / private", path,
+                          "mount_setattr", err);
     return dispatch<void>([&] { return new_api::set_propagation_recursive(path, propagation); },
                           [&] { return legacy::set_propagation_recursive(path, propagation); });
 }

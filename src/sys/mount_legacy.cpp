@@ -12,6 +12,7 @@
 
 #include <cerrno>
 
+#include "fault_injection.hpp"
 #include "mount_backend.hpp"
 #include "polyns/sys/file_ops.hpp"
 #include "polyns/sys/path.hpp"
@@ -75,9 +76,10 @@ Result<UniqueFd> bind_mount(int source_fd, int target_fd, unsigned long ms_flags
     }
     unsigned long keep = current_mount_flags(sv);
     if (ms_flags & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME)) keep &= ~(MS_NOATIME | MS_RELATIME);
-    if (::mount(nullptr, fd_path(root->get()).c_str(), nullptr, MS_REMOUNT | MS_BIND | keep | ms_flags,
-                nullptr) != 0) {
-        int err = errno;
+    int injected = injected_fault("mount_setattr");
+    if (injected != 0 || ::mount(nullptr, fd_path(root->get()).c_str(), nullptr,
+                                 MS_REMOUNT | MS_BIND | keep | ms_flags, nullptr) != 0) {
+        int err = injected != 0 ? injected : errno;
         detach_quietly(root->get());
         return make_error("set mount flags on", target_path, "mount", err);
     }

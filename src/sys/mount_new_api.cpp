@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <string>
 
+#include "fault_injection.hpp"
 #include "mount_backend.hpp"
 #include "polyns/sys/libmount.hpp"
 
@@ -104,6 +105,8 @@ Result<UniqueFd> bind_mount(int source_fd, int target_fd, unsigned long ms_flags
         struct mount_attr attr {};
         attr.attr_set = flags.set;
         attr.attr_clr = flags.clear;
+        if (int err = injected_fault("mount_setattr"))
+            return make_error("set mount flags on", target_path, "mount_setattr", err);
         if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0)
             return make_error("set mount flags on", target_path, "mount_setattr", errno);
     }

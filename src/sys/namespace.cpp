@@ -8,6 +8,8 @@
 
 #include <cerrno>
 
+#include "fault_injection.hpp"
+
 namespace polyns::sys {
 
 Result<UniqueFd> open_mount_namespace() {
@@ -30,6 +32,7 @@ Result<ino_t> current_mount_namespace_inode() {
 }
 
 Result<void> unshare_mount_namespace() {
+    if (int err = injected_fault("unshare")) return make_error("create mount namespace", "", "unshare", err);
     if (::unshare(CLONE_NEWNS) != 0) return make_error("create mount namespace", "", "unshare", errno);
     return {};
 }

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <vector>
 
+#include "fault_injection.hpp"
+
 namespace polyns::sys {
 namespace {
 
@@ -141,6 +143,7 @@ Result<UniqueFd> open_below(int dir_fd, const std::string& name, int flags, cons
                             const std::string& path) {
     if (!is_single_component(name))
         return make_error(step, path, "", EINVAL, "'" + name + "' is not a single path component");
+    if (int err = injected_fault(step)) return make_error(step, path, "openat", err);
     for (;;) {
         UniqueFd fd(::openat(dir_fd, name.c_str(), last_component_flags(flags)));
         if (fd) return refuse_symlink_fd(std::move(fd), flags, step, path, "openat");
@@ -155,6 +158,7 @@ Result<UniqueFd> open_below(int dir_fd, const std::string& name, int flags, cons
 Result<UniqueFd> open_path(const std::string& path, int flags, const std::string& step) {
     auto parts = split_components(path, step);
     if (!parts) return parts.error();
+    if (int err = injected_fault(step)) return make_error(step, path, "openat2", err);
     PathResolver resolver = g_resolver.load();
     bool try_openat2 = resolver == PathResolver::Openat2 ||
                        (resolver == PathResolver::Auto && !g_openat2_missing.load());

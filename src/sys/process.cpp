@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "fault_injection.hpp"
 #include "polyns/sys/file_ops.hpp"
 #include "polyns/sys/path.hpp"
 
@@ -137,6 +138,7 @@ Result<void> run_init_script(int script_fd, const std::string& script_path, cons
     envp.push_back(nullptr);
     static constexpr char exec_path[] = "/proc/self/fd/3";
 
+    if (int err = injected_fault("init_script")) return make_error(step_run, script_path, "fork", err);
     UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY));
     if (!devnull) return make_error(step_run, script_path, "open /dev/null", errno);
 
