@@ -25,6 +25,9 @@ namespace {
 
 constexpr const char* fixed_path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 constexpr const char* step_run = "run init script";
+// What the child reports on its pipe when it fails before the script runs.
+constexpr int child_stage_fds = 1;
+constexpr int child_stage_exec = 2;
 
 // SIGCHLD at SIG_DFL while we wait: with SIG_IGN the kernel would reap the
 // child itself and waitpid could not tell us its status; a caller's handler
@@ -142,6 +145,14 @@ Result<void> run_init_script(int script_fd, const std::string& script_path, cons
     UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY));
     if (!devnull) return make_error(step_run, script_path, "open /dev/null", errno);
 
+    // The child reports a failure before or at execve (its errno, which the
+    // exit status cannot carry: EMFILE, ENOEXEC ...) through this pipe; a
+    // successful execve closes it (O_CLOEXEC) unwritten.
+    int report_pipe[2];
+    if (::pipe2(report_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return make_error(step_run, script_path, "pipe2", errno);
+    UniqueFd report_read(report_pipe[0]);
+    UniqueFd report_write(report_pipe[1]);
+
     SigchldDefault sigchld_default;
     sigset_t all, saved_mask;
     sigfillset(&all);
@@ -149,25 +160,44 @@ Result<void> run_init_script(int script_fd, const std::string& script_path, cons
     ::sigprocmask(SIG_SETMASK, &all, &saved_mask);
     pid_t pid = ::fork();
     if (pid == 0) {
+        int report = report_write.get();
+        auto fail = [&report](int stage) {
+            int message[2] = {stage, errno};
+            ssize_t written = ::write(report, message, sizeof message);
+            (void)written;
+            ::_exit(stage == child_stage_exec ? 127 : 126);
+        };
         ::setpgid(0, 0);
         for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
-        int script = ::fcntl(script_fd, F_DUPFD, 10);
-        int null_fd = ::fcntl(devnull.get(), F_DUPFD, 10);
-        if (script < 0 || null_fd < 0) ::_exit(126);
-        if (::dup2(null_fd, 0) < 0 || ::dup2(null_fd, 1) < 0 || ::dup2(null_fd, 2) < 0 || ::dup2(script, 3) < 0)
-            ::_exit(126);
-        if (::syscall(SYS_close_range, 4U, ~0U, 0U) != 0) {
-            for (int fd = 4; fd < 65536; ++fd) ::close(fd);
+        // Fds 0-4 are about to be overwritten: whatever must survive that is
+        // moved to 5 or above first (only if it is below: fewer fds needed,
+        // which matters under a low RLIMIT_NOFILE).
+        int script = script_fd >= 5 ? script_fd : ::fcntl(script_fd, F_DUPFD, 5);
+        if (script < 0) fail(child_stage_fds);
+        int null_fd = devnull.get() >= 5 ? devnull.get() : ::fcntl(devnull.get(), F_DUPFD, 5);
+        if (null_fd < 0) fail(child_stage_fds);
+        if (report < 5) {
+            int moved = ::fcntl(report, F_DUPFD_CLOEXEC, 5);
+            if (moved < 0) fail(child_stage_fds);
+            report = moved;
+        }
+        if (::dup2(null_fd, 0) < 0 || ::dup2(null_fd, 1) < 0 || ::dup2(null_fd, 2) < 0 || ::dup2(script, 3) < 0 ||
+            ::dup3(report, 4, O_CLOEXEC) < 0)
+            fail(child_stage_fds);
+        report = 4;
+        if (::syscall(SYS_close_range, 5U, ~0U, 0U) != 0) {
+            for (int fd = 5; fd < 65536; ++fd) ::close(fd);
         }
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         ::execve(exec_path, argv.data(), envp.data());
-        ::_exit(127);
+        fail(child_stage_exec);
     }
     int fork_errno = errno;
     ::sigprocmask(SIG_SETMASK, &saved_mask, nullptr);
     if (pid < 0) return make_error(step_run, script_path, "fork", fork_errno);
+    report_write.reset();
     // Both sides set the group, so it exists before anyone may signal it.
     ::setpgid(pid, pid);
 
@@ -184,10 +214,12 @@ Result<void> run_init_script(int script_fd, const std::string& script_path, cons
                               " s; killed its process group",
                           "make the script finish sooner or raise init_timeout=");
     }
+    int report[2] = {0, 0};
+    if (::read(report_read.get(), report, sizeof report) == static_cast<ssize_t>(sizeof report))
+        return make_error(step_run, script_path, report[0] == child_stage_exec ? "execve" : "dup2", report[1],
+                          report[0] == child_stage_exec ? "" : "cannot give the script its fds 0-3");
     if (WIFEXITED(*status) && WEXITSTATUS(*status) == 0) return {};
-    std::string detail = describe_status(*status);
-    if (WIFEXITED(*status) && WEXITSTATUS(*status) == 127) detail += " (exec failed?)";
-    return make_error(step_run, script_path, "", 0, detail);
+    return make_error(step_run, script_path, "", 0, describe_status(*status));
 }
 
 }  // namespace polyns::sys
