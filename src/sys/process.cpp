@@ -103,11 +103,40 @@ Result<int> wait_with_deadline(pid_t pid, unsigned timeout_seconds, const std::s
     }
 }
 
+// Every directory above the script must be root's and closed to others
+// (sticky ones excepted: others cannot rename root's entries there), or its
+// owner could swap the script between sessions, or for the next one. Checked
+// top-down: once "/" is safe, no one but root can change what the next
+// component names, and so on down.
+Result<void> check_script_directories(const std::string& path) {
+    std::string prefix;
+    for (std::size_t slash = 0; slash != std::string::npos && slash < path.size();
+         slash = path.find('/', slash + 1)) {
+        std::string dir = slash == 0 ? "/" : path.substr(0, slash);
+        if (dir == prefix) continue;
+        prefix = dir;
+        auto fd = open_path(dir, O_PATH | O_DIRECTORY, "open init script");
+        if (!fd) return fd.error();
+        auto st = stat_fd(fd->get(), "open init script", dir);
+        if (!st) return st.error();
+        bool others_write = (st->st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st->st_mode & S_ISVTX) == 0;
+        if (st->st_uid != 0 || others_write)
+            return make_error("open init script", path, "", 0,
+                              "its directory " + dir + " is " +
+                                  (st->st_uid != 0 ? "owned by uid " + std::to_string(st->st_uid)
+                                                   : std::string("writable by group or other")) +
+                                  ", who could replace the script; refusing it",
+                              "keep init scripts in a root-owned directory such as /etc/security/namespace.d");
+    }
+    return {};
+}
+
 }  // namespace
 
 Result<UniqueFd> open_init_script(const std::string& path) {
     auto fd = open_path(path, O_PATH, "open init script");
     if (!fd) return fd.error();
+    if (auto dirs = check_script_directories(path); !dirs) return dirs.error();
     auto st = stat_fd(fd->get(), "open init script", path);
     if (!st) return st.error();
     if (!S_ISREG(st->st_mode))
