@@ -119,6 +119,16 @@ Result<void> check_step_against_plan(const Rule& rule, const MountStep& step,
         return rule_error(rule, p, "polyinstantiate", p, "the root directory cannot be a polydir",
                           "name the directory to polyinstantiate, e.g. /tmp");
     }
+    // Covering /proc (or part of it) takes away what the module itself works
+    // through (/proc/self/fd for mounts and unmounts, /proc/self/ns, init
+    // scripts run via /proc/self/fd/3): a failed open could not even be
+    // rolled back by fd, and every program in the session would break.
+    if (planner::is_same_or_below(p, "/proc")) {
+        return rule_error(rule, p, "polyinstantiate", p,
+                          "/proc cannot be a polydir: the module and every program in the session "
+                          "need the kernel's /proc there",
+                          "remove this rule");
+    }
     if (has_template && planner::is_same_or_below(p, step.template_dir)) {
         return rule_error(rule, p, "polyinstantiate", p,
                           "the polydir is, or lies inside, its own instance parent " +

@@ -504,8 +504,12 @@ TEST_CASE("dangerous or impossible layouts are refused with the line", "[planner
     CHECK_FALSE(refused({rule("/tmp", "/inst/../etc/")}).empty());
     CHECK_FALSE(refused({rule("/tmp/../etc", "/inst/")}).empty());
     CHECK_FALSE(refused({rule("/tmp", "inst/")}).empty());
-    // allowed: /proc or /etc as polydir because the admin wrote it
+    // allowed: /etc as polydir because the admin wrote it; not /proc, which
+    // the module itself (and every program) needs
     CHECK(refused({rule("/etc", "/etc-inst/")}).empty());
+    CHECK(refused({rule("/proc", "/proc-inst/")}).find("/proc cannot be a polydir") != std::string::npos);
+    CHECK_FALSE(refused({rule("/proc/sys", "/inst/")}).empty());
+    CHECK(refused({rule("/process", "/inst/")}).empty());
     // allowed: a template under another rule's polydir (engine pins it first)
     CHECK(refused({rule("/tmp", "/tmp/user_tmpl/%{UID}", Method::User, 1),
                    rule("/var/tmp", "/tmp/vtmpl/%{UID}", Method::User, 2)})
