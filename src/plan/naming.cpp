@@ -60,6 +60,16 @@ Result<InstanceLocation> locate_named_instance(const std::string& prefix, bool n
                                                bool gen_hash) {
     if (names_instance) return split_instance_path(prefix, InstanceKind::Named, false);
     const std::string name = hashed_differentiation(differentiation, gen_hash);
+    // A '/' would move the instance out of its template ("a/b") or onto
+    // another user's instance ("alice/" is alice's, "/etc" is user etc's).
+    // "." and ".." are refused by normalize_path below.
+    if (name.find('/') != std::string::npos) {
+        return make_error("name instance", prefix + name, "", 0,
+                          "the user name '" + std::string(differentiation) +
+                              "' contains '/' and cannot name an instance directory",
+                          "rename the user, or add the gen_hash module option (instances named by "
+                          "the name's MD5)");
+    }
     return split_instance_path(prefix + name, InstanceKind::Named, name != differentiation);
 }
 

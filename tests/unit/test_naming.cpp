@@ -61,6 +61,21 @@ TEST_CASE("Linux-PAM rule: prefix + differentiation string", "[naming]") {
     CHECK(hashed->hashed);
 }
 
+TEST_CASE("a user name never names anything but one instance in the template", "[naming]") {
+    // '/' would leave the template or alias another user's instance.
+    for (const char* name : {"a/b", "alice/", "/etc", "../../etc", "x/../.."}) {
+        CAPTURE(name);
+        CHECK_FALSE(locate_named_instance("/tmp/inst/", false, name, false).ok());
+    }
+    CHECK_FALSE(locate_named_instance("/tmp/inst/", false, "..", false).ok());
+    CHECK_FALSE(locate_named_instance("/tmp/inst/", false, ".", false).ok());
+    // gen_hash makes any name one component.
+    CHECK(locate_named_instance("/tmp/inst/", false, "a/b", true)->template_dir == "/tmp/inst");
+    // Spaces and dots inside a name are fine, and stay in the template.
+    CHECK(locate_named_instance("/tmp/inst/", false, "al ice", false)->instance == "/tmp/inst/al ice");
+    CHECK(locate_named_instance("/tmp/inst/inst-", false, "..", false)->instance == "/tmp/inst/inst-..");
+}
+
 TEST_CASE("explicit form: the prefix is the instance", "[naming]") {
     auto loc = locate_named_instance("/tmp/user_tmpl/1001", true, "alice", false);
     REQUIRE(loc.ok());
