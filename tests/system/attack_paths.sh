@@ -1,0 +1,167 @@
+#!/bin/bash
+# Issue 6, attacks with hostile file-system objects where the module expects
+# its own directories (catalogue entries 1, 2, 3, 6, 19, 20): instances that
+# are symlinks, files, FIFOs, sockets or someone else's; templates that are
+# 1777, group-writable, user-owned, symlinks, missing, or recreated by a user
+# after tmpfiles aged them out; polydirs replaced by symlinks; FIFOs where a
+# directory or script is expected. Every one fails closed (lib/attack.sh's
+# expect_refused: exit 2, one LOG_ERR line, no mount, no change anywhere).
+source "$(dirname "$0")/lib/harness.sh"
+harness_enter "$@"
+source "$(dirname "$0")/lib/module.sh"
+source "$(dirname "$0")/lib/attack.sh"
+require_module
+add_standard_users
+use_module
+make_template /var/tmp/inst
+write_conf <<'EOF'
+/tmp /var/tmp/inst/ user
+EOF
+# bob has a real instance: alice's attacks aim at it too.
+ATTACK_USER=bob expect_opened "bob's own session" /tmp
+echo secret >/var/tmp/inst/bob/file && chown bob:bob /var/tmp/inst/bob/file
+inst=/var/tmp/inst/alice
+
+# ----------------------------------------------- 1. instance is a symlink
+# Planted by whoever could (the template is root's, so: a former admin, a
+# restored backup, Linux-PAM's own bugs): to /etc, to bob's instance, dangling.
+for target in /etc /var/tmp/inst/bob bob /nonexistent/alice; do
+    ln -s "$target" "$inst"
+    expect_refused "1. instance is a symlink to $target" -- "$inst" symlink
+    rm "$inst"
+done
+
+# --------------------------------- 2. instance is not alice's directory
+touch "$inst"
+expect_refused "2. instance is a regular file" -- "$inst" "not a directory"
+rm "$inst"
+mkfifo "$inst"
+expect_refused "2. instance is a FIFO" -- "$inst" "not a directory"
+rm "$inst"
+python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$inst"
+expect_refused "2. instance is a socket" -- "$inst" "not a directory"
+rm "$inst"
+install -d -o bob -g bob -m 0700 "$inst"
+expect_refused "2. instance owned by bob" -- "$inst" "1002:1002"
+rm -rf "$inst"
+install -d -o alice -g alice -m 0777 "$inst"
+expect_refused "2. instance with mode 0777" -- "$inst" "0777"
+rm -rf "$inst"
+install -d -o alice -g polyteam -m 0700 "$inst"
+expect_refused "2. instance with a foreign group" -- "$inst" "1001:2000"
+rm -rf "$inst"
+install -d -o alice -g alice -m 2700 "$inst"
+expect_refused "2. instance with a setgid bit" -- "$inst" "2700"
+rm -rf "$inst"
+
+# ------------------------------------------------- 3. template is unsafe
+make_template /var/tmp/inst 1777
+expect_refused "3. template 1777" -- /var/tmp/inst "chmod 0755"
+make_template /var/tmp/inst 0775
+expect_refused "3. template group-writable" -- /var/tmp/inst "writable by group or other"
+make_template /var/tmp/inst 0755
+chown bob /var/tmp/inst
+expect_refused "3. template owned by a user" -- /var/tmp/inst "owned by uid 1002"
+chown root /var/tmp/inst
+mv /var/tmp/inst /var/tmp/real-inst
+ln -s /var/tmp/real-inst /var/tmp/inst
+expect_refused "3. template is a symlink (to a good template)" -- /var/tmp/inst symlink
+rm /var/tmp/inst
+expect_refused "3. template missing" -- /var/tmp/inst "mkdir -m 0755"
+[[ ! -e /var/tmp/inst ]] || fail "3. a missing template was created"
+mv /var/tmp/real-inst /var/tmp/inst
+# A symlink higher up: the template's parent.
+mkdir -p /run/polyns-test/real-parent/inst && chmod 0755 /run/polyns-test/real-parent/inst
+ln -s /run/polyns-test/real-parent /run/polyns-test/linked-parent
+write_conf <<'EOF'
+/tmp /run/polyns-test/linked-parent/inst/ user
+EOF
+expect_refused "3. a component above the template is a symlink" -- /run/polyns-test/linked-parent/inst symlink
+write_conf <<'EOF'
+/tmp /var/tmp/inst/ user
+EOF
+
+# ----------------------------- 6. polydir replaced by a symlink before login
+# /tmp and /var/tmp are mount points here; a polydir in /home (which a user
+# could not replace either, but an admin script or restore could) stands in.
+install -d -m 1777 /home/shared
+write_conf <<'EOF'
+/home/shared /var/tmp/inst/ user
+EOF
+expect_opened "6. the real polydir works" /home/shared
+rm -rf "$inst"
+rmdir /home/shared
+for target in /etc /root /var/tmp/inst/bob; do
+    ln -s "$target" /home/shared
+    expect_refused "6. polydir is a symlink to $target" -- /home/shared symlink
+    rm /home/shared
+done
+# With create=, a missing polydir under a symlinked parent is not created
+# through the link.
+ln -s /etc /home/linked
+write_conf <<'EOF'
+/home/linked/shared /var/tmp/inst/ user:create=0755
+EOF
+expect_refused "6. create= below a symlinked parent" -- /home/linked/shared symlink
+rm /home/linked
+
+# ----------------------------------------- 19. FIFOs never block an open
+# expect_refused bounds each session by 20 s: a hang fails the test.
+install -d -m 1777 /home/shared
+write_conf <<'EOF'
+/home/shared /var/tmp/inst/ user
+EOF
+rmdir /home/shared
+mkfifo /home/shared
+expect_refused "19. polydir is a FIFO" -- /home/shared
+rm /home/shared && install -d -m 1777 /home/shared
+mkfifo "$inst"
+expect_refused "19. instance is a FIFO" -- "$inst"
+rm "$inst"
+mv /var/tmp/inst /var/tmp/real-inst
+mkfifo -m 0755 /var/tmp/inst
+expect_refused "19. template is a FIFO" -- /var/tmp/inst
+rm /var/tmp/inst && mv /var/tmp/real-inst /var/tmp/inst
+mkfifo -m 0755 /etc/security/fifo.init
+write_conf <<'EOF'
+/home/shared /var/tmp/inst/ user:iscript=/etc/security/fifo.init
+EOF
+# The script is checked after the instance is made: a complete instance may stay.
+complete_instance='^\+ /var/tmp/inst/alice alice alice 700 d [0-9]+$'
+ATTACK_ALLOWED_CHANGES=$complete_instance expect_refused "19. init script is a FIFO" -- /etc/security/fifo.init "not a regular file"
+rm /etc/security/fifo.init
+mv /etc/security/namespace.init /etc/security/namespace.init.orig
+mkfifo -m 0755 /etc/security/namespace.init
+write_conf <<'EOF'
+/home/shared /var/tmp/inst/ user
+EOF
+rm -rf "$inst"
+ATTACK_ALLOWED_CHANGES=$complete_instance expect_refused "19. the default namespace.init is a FIFO" -- /etc/security/namespace.init
+rm /etc/security/namespace.init
+mv /etc/security/namespace.init.orig /etc/security/namespace.init
+rm -rf "$inst"
+
+# ------------- 20. template aged out by tmpfiles, recreated by an attacker
+# The seed's layout: /var/tmp's instances under /tmp/user_tmpl (root 0755),
+# in a world-writable /tmp. tmpfiles removes it; bob gets there first.
+make_template /tmp/user_tmpl
+write_conf <<'EOF'
+/var/tmp /tmp/user_tmpl/ user
+EOF
+expect_opened "20. the admin's template works" /var/tmp
+assert_only_instance_created "20. first session" "$ATTACK_CHANGES" /tmp/user_tmpl/alice alice alice 700
+rm -rf /tmp/user_tmpl  # systemd-tmpfiles --clean, ageing
+expect_refused "20. template aged out (missing)" -- /tmp/user_tmpl
+[[ ! -e /tmp/user_tmpl ]] || fail "20. the module recreated the template under world-writable /tmp"
+pass "20. the template is never silently recreated"
+as_user bob mkdir -m 0755 /tmp/user_tmpl
+expect_refused "20. template recreated by bob (0755)" -- /tmp/user_tmpl "owned by uid 1002"
+as_user bob chmod 0777 /tmp/user_tmpl
+expect_refused "20. template recreated by bob (0777)" -- /tmp/user_tmpl "owned by uid 1002"
+as_user bob install -d -m 0700 /tmp/user_tmpl/alice
+as_user bob chmod 0755 /tmp/user_tmpl
+expect_refused "20. bob's template with a planted instance" -- /tmp/user_tmpl "owned by uid 1002"
+rm -rf /tmp/user_tmpl
+as_user bob ln -s /var/tmp/inst /tmp/user_tmpl
+expect_refused "20. template recreated by bob as a symlink to a good template" -- /tmp/user_tmpl symlink
+rm /tmp/user_tmpl
