@@ -85,6 +85,16 @@ if [[ -f ${POLYNS_FAULTS_MODULE:-} ]]; then
         POLYNS_FAULT=$spec expect_refused "13. fault at $spec, instances existing" -- EIO
         rm -rf /var/tmp/inst/alice /run/polyns-test/inst2/alice
     done
+    # A polydir made by create= is removed again when a later step fails,
+    # and never left half-made (root-owned, mode 0) when its fchown fails.
+    printf '/home/newpoly /var/tmp/inst/ user:create=0750,alice,alice\n' | write_conf
+    for spec in mkdirat fchown fchmod mount mkdirat:2 fchown:2; do
+        POLYNS_FAULT=$spec ATTACK_ALLOWED_CHANGES=$complete_instances \
+            expect_refused "13. create= polydir, fault at $spec" -- "/home/newpoly" EIO
+        [[ ! -e /home/newpoly ]] || fail "13. create=, fault at $spec: /home/newpoly was left behind"
+        rm -rf /var/tmp/inst/alice
+    done
+    two_polydirs
     # 12. mount-max: /proc/sys/fs/mount-max is host-global, and the count
     # it limits is per mount namespace (ns->mounts): reaching it would need
     # ~100,000 mounts, or lowering the host's limit, which a test must not

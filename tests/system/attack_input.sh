@@ -184,12 +184,26 @@ write_conf <<'EOF'
 /tmp /var/tmp/inst/ user
 EOF
 uid=3001
-for name in "al ice" "..." ".." "." "a/b" "../../etc" "alice/" "/etc" "x/../../.." "$long_name" "tab	name"; do
+for name in "al ice" "..." ".." "." "a/b" "../../etc" "alice/" "/etc" "x/../../.." "$long_name" "tab	name" \
+    '$HOME' '%{UID}' $'esc\e[2Jname'; do
     printf '%s:x:%d:%d::/home/alice:/bin/sh\n' "$name" "$uid" "$uid" >>/etc/passwd
     printf '%s:x:%d:\n' "g$uid" "$uid" >>/etc/group
     name_case "$name" "$uid"
     ((++uid))
 done
+# A name must not forge log lines nor reach a log reader's terminal: a
+# newline and ESC in PAM_USER (the application passes what it was given)
+# are logged as \xNN, on one line.
+syslog_clear
+forged=$'nosuch\n<86>Nov 23 16:00:00 host polyns: session for root: all fine'
+rc=0
+"$POLYNS_PAM_SESSION" "$MODULE_SERVICE" "$forged" -- true 2>/dev/null || rc=$?
+assert_eq "$rc" "$OPEN_FAILED" "21. a user name with a newline: refused (no such user)"
+syslog_settle
+assert_eq "$(syslog_lines 'session for root: all fine' | grep -vc 'nosuch' || true)" 0 "21. the newline did not start a forged line"
+assert_contains "$(polyns_log err)" 'nosuch\x0a<86>' "21. the newline is logged as \x0a"
+assert_not_contains "$(syslog_lines)" $'\e' "21. no ESC reached the log"
+
 # uids above 2^31 (and the largest valid one, 2^32-2), with both naming forms.
 for big in 2147483648 3000000000 4294967294; do
     add_user "big$big" "$big"
