@@ -214,6 +214,21 @@ write_conf <<'EOF'
 EOF
 name_case big4294967294 4294967294
 
+# Homes from a directory service are names too: "/", a system directory,
+# relative, with "..", through a symlink. $HOME rules must fail closed, never
+# make or mount anything there (no create= here: "/" is the host's root).
+write_conf <<'EOF2'
+$HOME/tmp $HOME/.inst/ user
+EOF2
+ln -s /etc /home/linked-home
+uid=3200
+for home in / /etc relative /home/../etc /home/linked-home /home/linked-home/; do
+    printf 'home%d:x:%d:%d::%s:/bin/sh\n' "$uid" "$uid" "$uid" "$home" >>/etc/passwd
+    ATTACK_USER=home$uid expect_refused "21. home [$home] with a \$HOME rule" -- "home$uid"
+    ((++uid))
+done
+rm /home/linked-home
+
 # ------------------------------------------------- 8. config tampering
 write_conf <<'EOF2'
 /tmp /var/tmp/inst/ user

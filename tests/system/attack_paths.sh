@@ -70,6 +70,21 @@ rm /var/tmp/inst
 expect_refused "3. template missing" -- /var/tmp/inst "mkdir -m 0755"
 [[ ! -e /var/tmp/inst ]] || fail "3. a missing template was created"
 mv /var/tmp/real-inst /var/tmp/inst
+# ignore_instance_parent_mode: the admin accepts a 1777 template (Linux-PAM's
+# option). Whatever bob plants there is still refused by the instance checks.
+make_template /var/tmp/inst 1777
+use_module ignore_instance_parent_mode
+as_user bob mkdir -m 0700 "$inst"
+expect_refused "3. 1777 template (ignore_instance_parent_mode), bob's dir as alice's instance" -- "$inst" "1002:1002"
+rm -rf "$inst"
+as_user bob ln -s /etc "$inst"
+expect_refused "3. 1777 template (ignore_instance_parent_mode), bob's symlink as alice's instance" -- "$inst" symlink
+rm "$inst"
+expect_opened "3. 1777 template (ignore_instance_parent_mode), nothing planted" /tmp
+assert_only_instance_created "3. ignore_instance_parent_mode" "$ATTACK_CHANGES" "$inst" alice alice 700
+rm -rf "$inst"
+use_module
+make_template /var/tmp/inst 0755
 # A symlink higher up: the template's parent.
 mkdir -p /run/polyns-test/real-parent/inst && chmod 0755 /run/polyns-test/real-parent/inst
 ln -s /run/polyns-test/real-parent /run/polyns-test/linked-parent
