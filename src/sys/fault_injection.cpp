@@ -6,10 +6,12 @@
 #endif
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 
 namespace polyns::sys {
 namespace {
@@ -18,6 +20,7 @@ struct FaultSpec {
     std::string point;
     long nth = 1;
     int err = EIO;
+    long sleep_ms = 0;  // "sleepMS" instead of an errno: pause there, then go on
 };
 
 int errno_from_text(const std::string& text) {
@@ -44,7 +47,13 @@ FaultSpec read_spec() {
     std::size_t colon2 = rest.find(':');
     spec.nth = std::strtol(rest.substr(0, colon2).c_str(), nullptr, 10);
     if (spec.nth < 1) spec.nth = 1;
-    if (colon2 != std::string::npos) spec.err = errno_from_text(rest.substr(colon2 + 1));
+    if (colon2 != std::string::npos) {
+        std::string action = rest.substr(colon2 + 1);
+        if (action.rfind("sleep", 0) == 0)
+            spec.sleep_ms = std::strtol(action.c_str() + 5, nullptr, 10);
+        else
+            spec.err = errno_from_text(action);
+    }
     return spec;
 }
 
@@ -60,8 +69,14 @@ int injected_fault(std::string_view point) {
         if (c == ' ') c = '_';
     }
     if (name != spec.point) return 0;
-    std::lock_guard lock(mutex);
-    return ++calls[name] == spec.nth ? spec.err : 0;
+    std::unique_lock lock(mutex);
+    if (++calls[name] != spec.nth) return 0;
+    lock.unlock();
+    if (spec.sleep_ms > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(spec.sleep_ms));
+        return 0;
+    }
+    return spec.err;
 }
 
 }  // namespace polyns::sys

@@ -9,7 +9,9 @@
 //
 // With the seam compiled in, POLYNS_FAULT=POINT[:NTH[:ERRNO]] makes the NTH
 // (default 1) call of POINT in this process fail with ERRNO (a number or one
-// of EIO EPERM ENOSPC ENOMEM EMFILE EACCES; default EIO). Points:
+// of EIO EPERM ENOSPC ENOMEM EMFILE EACCES; default EIO), or, with "sleepMS"
+// in place of ERRNO, pause MS milliseconds there and go on (to hold a race
+// window open). Points:
 //   unshare  propagation  mkdirat  fchown  fchmod  mount (bind or tmpfs)
 //   mount_setattr (flags on a new bind)  init_script
 //   and, for open_path/open_below, the caller's step text with spaces as '_':
