@@ -148,8 +148,9 @@ Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& na
 // group and mode, or the session fails.
 Result<sys::UniqueFd> open_existing_instance(int template_fd, const std::string& name, const std::string& path,
                                              const ExpectedOwner& want) {
-    // Made root-owned 0000 and not yet given away: a concurrent session of the
-    // same user is between mkdirat and fchmod. Give it a moment.
+    // Mode 0000, root's (between mkdirat and fchown) or already the user's
+    // (between fchown and fchmod): a concurrent session of the same user is
+    // finishing it. Give it a moment.
     using namespace std::chrono_literals;
     for (int attempt = 0;; ++attempt) {
         auto fd = sys::open_below(template_fd, name, dir_rw, "use instance", path);
@@ -168,7 +169,8 @@ Result<sys::UniqueFd> open_existing_instance(int template_fd, const std::string&
         if (!st) return st.error();
         mode_t mode = st->st_mode & 07777;
         if (st->st_uid == want.uid && st->st_gid == want.gid && mode == want.mode) return fd;
-        bool being_created = st->st_uid == 0 && mode == 0;
+        bool being_created =
+            mode == 0 && (st->st_uid == 0 || (st->st_uid == want.uid && st->st_gid == want.gid));
         if (being_created && attempt < 200) {
             std::this_thread::sleep_for(10ms);
             continue;
