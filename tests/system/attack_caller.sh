@@ -58,6 +58,35 @@ syslog_settle
 assert_eq "$(polyns_log err)" "" "14. no LOG_ERR line (no EEXIST, no double create)"
 assert_eq "$(cat "$results"/*.err)" "" "14. nothing on stderr"
 
+# The window inside one creation, held open with the test-only seam
+# (pam_polyns_faults.so, POLYNS_FAULT=POINT:1:sleepMS): session A pauses
+# before its fchown (instance root:root 0000) or before its fchmod (dave's but
+# still 0000); session B, opened meanwhile, must wait for it and succeed.
+if [[ -f ${POLYNS_FAULTS_MODULE:-} ]]; then
+    printf 'session required %s\n' "$POLYNS_FAULTS_MODULE" | write_pam_service polyns-faults
+    add_user dave 1004
+    for point in fchown fchmod; do
+        rm -rf /var/tmp/inst/dave
+        syslog_clear
+        POLYNS_FAULT=$point:1:sleep1500 "$POLYNS_PAM_SESSION" polyns-faults dave -- stat -c '%u %a %i' /tmp \
+            >"$results/slow.out" 2>&1 &
+        slow=$!
+        sleep 0.5
+        rc=0
+        fast=$("$POLYNS_PAM_SESSION" polyns-faults dave -- stat -c '%u %a %i' /tmp 2>&1) || rc=$?
+        slow_rc=0
+        wait "$slow" || slow_rc=$?
+        assert_eq "$rc/$slow_rc" 0/0 "14. paused before $point: both sessions open"
+        inode=$(stat -c %i /var/tmp/inst/dave)
+        assert_eq "$fast|$(cat "$results/slow.out")" "1004 700 $inode|1004 700 $inode" \
+            "14. paused before $point: both use dave's one instance, 1004 0700"
+        syslog_settle
+        assert_eq "$(polyns_log err)" "" "14. paused before $point: no LOG_ERR line"
+    done
+else
+    echo "SKIP (part): the paused-creation race needs pam_polyns_faults.so (meson -Dfault_injection=true)"
+fi
+
 # ---------------------------------------------------- 17. caller's state
 # The plain login first: what every hostile variant must reproduce.
 rm -f /run/polyns-test/attack-record.*
