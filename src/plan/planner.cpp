@@ -289,6 +289,14 @@ Result<RuleOutcome> plan_rule(const Rule& rule, const Identity& who, const Optio
     if (options.instance_mode == InstanceMode::Mirror) {
         step.mirror_polydir = true;
     }
+    // (uid_t)-1 / (gid_t)-1 mean "leave unchanged" to chown(2): the instance
+    // would stay root's (or root's group) while the plan says the user's.
+    if (who.uid == static_cast<uid_t>(-1) || who.gid == static_cast<gid_t>(-1)) {
+        return rule_error(rule, step.polydir, "polyinstantiate for", who.user,
+                          "uid " + std::to_string(who.uid) + " / gid " + std::to_string(who.gid) +
+                              ": 4294967295 is (uid_t)-1, which chown reads as 'no change'",
+                          "give the user a valid uid and primary gid");
+    }
     step.instance_owner = Ownership{who.uid, who.gid, 0700};
 
     if (rule.create) {

@@ -470,6 +470,20 @@ TEST_CASE("duplicate polydirs: the first applicable rule wins", "[planner]") {
     CHECK(q.steps[0].instance == "/tmp/b/alice");
 }
 
+TEST_CASE("a uid or gid of -1 (chown's 'no change') is refused", "[planner]") {
+    Identity who = alice();
+    who.uid = static_cast<uid_t>(-1);
+    auto p = plan_for(config_of({rule("/tmp", "/inst/")}), who);
+    REQUIRE_FALSE(p.ok());
+    CHECK(p.error().message().find("(uid_t)-1") != std::string::npos);
+    who = alice();
+    who.gid = static_cast<gid_t>(-1);
+    CHECK_FALSE(plan_for(config_of({rule("/tmp", "/inst/")}), who).ok());
+    who.uid = 4294967294u;
+    who.gid = 4294967294u;
+    CHECK(plan_for(config_of({rule("/tmp", "/inst/")}), who).ok());
+}
+
 TEST_CASE("dangerous or impossible layouts are refused with the line", "[planner]") {
     auto refused = [](std::initializer_list<Rule> rules) {
         auto p = plan_for(config_of(rules), alice());
