@@ -213,6 +213,14 @@ write_conf <<'EOF'
 /tmp /var/tmp/inst/%{UID} user
 EOF
 name_case big4294967294 4294967294
+# 4294967295 is (uid_t)-1, "no change" to chown: the instance would stay
+# root's. Refused, as is a primary gid of -1.
+write_conf <<'EOF'
+/tmp /var/tmp/inst/ user
+EOF
+printf 'minus1:x:4294967295:1006::/home/alice:/bin/sh\ngminus1:x:1007:4294967295::/home/alice:/bin/sh\n' >>/etc/passwd
+ATTACK_USER=minus1 expect_refused "21. uid 4294967295 ((uid_t)-1)" -- "(uid_t)-1"
+ATTACK_USER=gminus1 expect_refused "21. primary gid 4294967295 ((gid_t)-1)" -- "(uid_t)-1"
 
 # Homes from a directory service are names too: "/", a system directory,
 # relative, with "..", through a symlink. $HOME rules must fail closed, never
