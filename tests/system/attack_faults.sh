@@ -18,10 +18,13 @@ require_module
 add_standard_users
 
 # ------------------------------------ the seam is not in the real module
-if grep -qa POLYNS_FAULT "$POLYNS_MODULE"; then
-    fail "pam_polyns.so contains the fault-injection seam (POLYNS_FAULT)"
-fi
-pass "pam_polyns.so has no fault-injection seam"
+for binary in "$POLYNS_MODULE" "$POLYNS_CLI"; do
+    [[ -f $binary ]] || continue
+    if grep -qa POLYNS_FAULT "$binary"; then
+        fail "$binary contains the fault-injection seam (POLYNS_FAULT)"
+    fi
+    pass "$(basename "$binary") has no fault-injection seam"
+done
 
 mkdir -p /etc/security/namespace.d
 printf '#!/bin/sh\nexit 0\n' >/etc/security/namespace.d/ok.init

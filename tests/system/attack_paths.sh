@@ -137,6 +137,24 @@ mv /var/tmp/inst /var/tmp/real-inst
 mkfifo -m 0755 /var/tmp/inst
 expect_refused "19. template is a FIFO" -- /var/tmp/inst
 rm /var/tmp/inst && mv /var/tmp/real-inst /var/tmp/inst
+# A serial line's device node (open waits for carrier without O_NONBLOCK) as
+# instance and as polydir: O_DIRECTORY/O_PATH opens never reach the driver.
+mknod -m 0600 "$inst" c 4 64
+expect_refused "19. instance is a tty device node" -- "$inst"
+rm "$inst"
+rmdir /home/shared && mknod -m 0600 /home/shared c 4 64
+expect_refused "19. polydir is a tty device node" -- /home/shared
+rm /home/shared && install -d -m 1777 /home/shared
+# namespace.conf and a drop-in as FIFOs: read with O_NONBLOCK, refused.
+mv /etc/security/namespace.conf /etc/security/namespace.conf.real
+mkfifo -m 0644 /etc/security/namespace.conf
+expect_refused "19. namespace.conf is a FIFO" -- namespace.conf "not a regular file"
+rm /etc/security/namespace.conf
+mv /etc/security/namespace.conf.real /etc/security/namespace.conf
+mkdir -p /etc/security/namespace.d
+mkfifo -m 0644 /etc/security/namespace.d/fifo.conf
+expect_refused "19. a drop-in is a FIFO" -- fifo.conf "not a regular file"
+rm /etc/security/namespace.d/fifo.conf
 mkfifo -m 0755 /etc/security/fifo.init
 write_conf <<'EOF'
 /home/shared /var/tmp/inst/ user:iscript=/etc/security/fifo.init
