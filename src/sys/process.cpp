@@ -28,6 +28,7 @@ constexpr const char* step_run = "run init script";
 // What the child reports on its pipe when it fails before the script runs.
 constexpr int child_stage_fds = 1;
 constexpr int child_stage_exec = 2;
+constexpr int child_stage_cwd = 3;
 
 // SIGCHLD at SIG_DFL while we wait: with SIG_IGN the kernel would reap the
 // child itself and waitpid could not tell us its status; a caller's handler
@@ -197,6 +198,9 @@ Result<void> run_init_script(int script_fd, const std::string& script_path, cons
             ::_exit(stage == child_stage_exec ? 127 : 126);
         };
         ::setpgid(0, 0);
+        // The caller's cwd may be a user's directory (su from her home): a
+        // root script must not start with relative paths resolving there.
+        if (::chdir("/") != 0) fail(child_stage_cwd);
         for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
         // Fds 0-4 are about to be overwritten: whatever must survive that is
         // moved to 5 or above first (only if it is below: fewer fds needed,
@@ -244,9 +248,12 @@ Result<void> run_init_script(int script_fd, const std::string& script_path, cons
                           "make the script finish sooner or raise init_timeout=");
     }
     int report[2] = {0, 0};
-    if (::read(report_read.get(), report, sizeof report) == static_cast<ssize_t>(sizeof report))
-        return make_error(step_run, script_path, report[0] == child_stage_exec ? "execve" : "dup2", report[1],
-                          report[0] == child_stage_exec ? "" : "cannot give the script its fds 0-3");
+    if (::read(report_read.get(), report, sizeof report) == static_cast<ssize_t>(sizeof report)) {
+        if (report[0] == child_stage_exec) return make_error(step_run, script_path, "execve", report[1]);
+        if (report[0] == child_stage_cwd)
+            return make_error(step_run, script_path, "chdir", report[1], "cannot start the script in /");
+        return make_error(step_run, script_path, "dup2", report[1], "cannot give the script its fds 0-3");
+    }
     if (WIFEXITED(*status) && WEXITSTATUS(*status) == 0) return {};
     return make_error(step_run, script_path, "", 0, describe_status(*status));
 }
