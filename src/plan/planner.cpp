@@ -350,7 +350,16 @@ Result<Plan> make_plan(const Config& config, const Identity& who, const Options&
 
     for (const Rule& rule : config.rules) {
         auto outcome = plan_rule(rule, who, options, names, context, plan.steps, plan.notices);
-        if (!outcome) return outcome.error();
+        if (!outcome) {
+            if (!options.ignore_config_error) return outcome.error();
+            // Linux-PAM's ignore_config_error skips a line it cannot use (it
+            // resolves create= names while parsing); a rule that cannot be
+            // planned for this user is such a line.
+            const std::string why = outcome.error().message();
+            plan.notices.push_back(why + "; rule skipped (ignore_config_error)");
+            plan.skipped.push_back(SkippedRule{rule.polydir, "configuration error (ignore_config_error): " + why, rule.loc});
+            continue;
+        }
         if (outcome->step) plan.steps.push_back(std::move(*outcome->step));
         if (outcome->skipped) plan.skipped.push_back(std::move(*outcome->skipped));
     }

@@ -391,6 +391,29 @@ TEST_CASE("create= resolves owner and group", "[planner]") {
     CHECK_FALSE(plan_for(config_of({r}), alice()).ok());
 }
 
+TEST_CASE("ignore_config_error skips a rule that cannot be planned, like Linux-PAM", "[planner]") {
+    Rule bad = rule("/var/tmp/area1", "/var/tmp/inst/a1-");
+    bad.create = CreateFlag{0700, std::string("root"), std::string("nosuchgroup")};
+    Rule good = rule("/var/tmp/area2", "/var/tmp/inst/a2-");
+    good.create = CreateFlag{};
+    Config config = config_of({bad, good});
+
+    auto strict = plan_for(config, alice());
+    REQUIRE_FALSE(strict.ok());
+    CHECK(strict.error().message().find("nosuchgroup") != std::string::npos);
+
+    Options lenient;
+    lenient.ignore_config_error = true;
+    Plan p = plan_ok(config, alice(), lenient);
+    REQUIRE(p.steps.size() == 1);
+    CHECK(p.steps[0].polydir == "/var/tmp/area2");
+    CHECK(p.steps[0].instance == "/var/tmp/inst/a2-alice");
+    REQUIRE(p.skipped.size() == 1);
+    CHECK(p.skipped[0].polydir == "/var/tmp/area1");
+    CHECK(p.skipped[0].reason.find("nosuchgroup") != std::string::npos);
+    CHECK(mentions(p.notices, "ignore_config_error"));
+}
+
 TEST_CASE("init scripts: default, iscript=, noinit", "[planner]") {
     Rule r = rule("/tmp", "/tmp/inst/");
     MountStep s = plan_ok(config_of({r}), alice()).steps[0];
