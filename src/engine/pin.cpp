@@ -126,6 +126,21 @@ ExpectedOwner expected_owner(const MountStep& step, const struct stat& polydir_s
             static_cast<mode_t>(step.instance_owner.mode & 07777)};
 }
 
+// instance_mode=mirror gives the instance the polydir's owner and mode. A
+// polydir owned by someone else than root or the session's user (squatted in
+// a world-writable parent, say) would hand that someone the user's instance.
+// Fine only when the rule's create= named that owner.
+Result<void> check_mirrored_owner(const Plan& plan, const MountStep& step, const struct stat& polydir_st) {
+    if (!step.mirror_polydir) return {};
+    uid_t owner = polydir_st.st_uid;
+    if (owner == 0 || owner == plan.identity.uid) return {};
+    if (step.create_polydir && step.create_polydir->uid == owner) return {};
+    return make_error("use polydir", step.polydir, "", 0,
+                      "owned by uid " + std::to_string(owner) + ", neither root nor " + plan.identity.user +
+                          "; with instance_mode=mirror the instance would be that user's",
+                      "chown root " + step.polydir + ", or remove it if it is not the admin's");
+}
+
 // Owner and mode are set on the fd of a directory made root-owned with mode 0:
 // until both are final nobody but root can enter it. On failure it is removed.
 Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& name, const std::string& path,
@@ -296,6 +311,7 @@ Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& r
     pinned.step = &step;
     if (auto r = pin_polydir(step, pinned, rollback, log); !r) return r.error();
     if (step.kind == MountKind::Bind) {
+        if (auto r = check_mirrored_owner(plan, step, pinned.polydir_st); !r) return r.error();
         auto tmpl = pin_template(plan, step);
         if (!tmpl) return tmpl.error();
         pinned.template_fd = std::move(*tmpl);

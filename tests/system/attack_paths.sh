@@ -120,6 +120,22 @@ EOF
 expect_refused "6. create= below a symlinked parent" -- /home/linked/shared symlink
 rm /home/linked
 
+# instance_mode=mirror (Linux-PAM's instance owner and mode come from the
+# polydir): bob squats the polydir in a world-writable parent; alice's
+# instance must not become his.
+use_module instance_mode=mirror
+write_conf <<'EOF'
+/tmp/shared /var/tmp/inst/ user
+EOF
+as_user bob mkdir -m 0777 /tmp/shared
+expect_refused "6. mirror: polydir squatted by bob" -- /tmp/shared "owned by uid 1002"
+rm -rf /tmp/shared
+install -d -o root -g root -m 1777 /tmp/shared
+expect_opened "6. mirror: root's polydir works" /tmp/shared
+assert_only_instance_created "6. mirror" "$ATTACK_CHANGES" "$inst" root root 1777
+rm -rf "$inst" /tmp/shared
+use_module
+
 # ----------------------------------------- 19. FIFOs never block an open
 # expect_refused bounds each session by 20 s: a hang fails the test.
 install -d -m 1777 /home/shared
