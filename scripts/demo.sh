@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The polyns demo: what an administrator sees. Run as root on Debian 12.
 #
-# For now: install dependencies, build, then `polyns check` on the shipped
-# example configuration and on the seed's A5 lines. Each step is a function
-# named step_*; main() lists them in order, so a later step (e.g. a real PAM
-# session inside the test harness) is one new function plus one line.
-# Nothing here writes outside the source tree and a private temporary dir.
+# Install dependencies, build, `polyns check` on the shipped example and on
+# the seed's A5 lines, then real sessions in a throwaway mount namespace (the
+# system-test harness): the seed's A3 templates and A5 config, alice and bob
+# through libpam, then the seed's A3-A7 procedure typed literally with real
+# ssh logins to a private sshd on 127.0.0.1. Each step is a function named
+# step_*; main() lists them in order.
+# Nothing here writes to the host outside the build tree and a private
+# temporary dir: the sessions live in the harness's namespace and vanish with it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/build.sh
@@ -35,7 +38,7 @@ step_install_deps() {
 step_build() {
     say "Building polyns in ./$build_dir"
     setup_build_dir "$build_dir" >/dev/null
-    meson compile -C "$build_dir" polyns
+    meson compile -C "$build_dir"
 }
 
 # Config files are trusted only when root-owned and not group/other-writable,
@@ -75,6 +78,16 @@ step_check_effective_config() {
     show_command polyns check
 }
 
+step_real_sessions() {
+    say "Real PAM sessions for alice and bob (seed A3 + A5, in a throwaway namespace)"
+    POLYNS_BUILD_DIR="$source_dir/$build_dir" bash tests/system/demo_session.sh
+}
+
+step_seed_procedure_over_ssh() {
+    say "The seed's A3-A7 procedure, literally, with real ssh logins (private sshd on 127.0.0.1)"
+    POLYNS_BUILD_DIR="$source_dir/$build_dir" bash tests/system/seed_procedure.sh
+}
+
 main() {
     step_install_deps
     step_build
@@ -82,6 +95,8 @@ main() {
     step_check_shipped_example
     step_check_seed_a5
     step_check_effective_config
+    step_real_sessions
+    step_seed_procedure_over_ssh
     say "Demo finished"
 }
 
