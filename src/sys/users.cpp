@@ -29,37 +29,49 @@ std::optional<unsigned long> all_digits(const std::string& s) {
     return v;
 }
 
-Result<std::optional<struct group>> find_group_by_gid(gid_t gid, std::vector<char>& buf) {
-    buf.resize(initial_buffer_size(_SC_GETGR_R_SIZE_MAX));
+// One loop for every NSS *_r lookup (getpwnam_r, getgrnam_r, getgrgid_r):
+// returns its error code; `found` is null when there is no such entry. The
+// entry's strings point into `buf`, which must outlive it.
+template <typename Key, typename Entry, typename Lookup>
+int nss_lookup(Lookup lookup, Key key, Entry& entry, Entry*& found, std::vector<char>& buf, int size_hint) {
+    buf.resize(initial_buffer_size(size_hint));
     for (;;) {
-        struct group gr {};
-        struct group* found = nullptr;
-        int rc = ::getgrgid_r(gid, &gr, buf.data(), buf.size(), &found);
+        found = nullptr;
+        int rc = lookup(key, &entry, buf.data(), buf.size(), &found);
         if (rc == ERANGE && buf.size() < max_buffer_size) {
             buf.resize(buf.size() * 2);
             continue;
         }
-        if (rc != 0) return make_error("look up group", std::to_string(gid), "getgrgid_r", rc);
-        if (found == nullptr) return std::optional<struct group>();
-        return std::optional<struct group>(gr);
+        return rc;
     }
+}
+
+Result<std::optional<struct group>> find_group_by_gid(gid_t gid, std::vector<char>& buf) {
+    struct group gr {};
+    struct group* found = nullptr;
+    int rc = nss_lookup(::getgrgid_r, gid, gr, found, buf, _SC_GETGR_R_SIZE_MAX);
+    if (rc != 0) return make_error("look up group", std::to_string(gid), "getgrgid_r", rc);
+    if (found == nullptr) return std::optional<struct group>();
+    return std::optional<struct group>(gr);
+}
+
+// The passwd entry of `user`, or nothing (no such user, or NSS failed).
+std::optional<struct passwd> find_passwd(const std::string& user, std::vector<char>& buf) {
+    struct passwd pw {};
+    struct passwd* found = nullptr;
+    int rc = nss_lookup(::getpwnam_r, user.c_str(), pw, found, buf, _SC_GETPW_R_SIZE_MAX);
+    if (rc != 0 || found == nullptr) return std::nullopt;
+    return pw;
 }
 
 }  // namespace
 
 Result<Identity> lookup_identity(const std::string& user, GroupNames groups) {
-    std::vector<char> buf(initial_buffer_size(_SC_GETPW_R_SIZE_MAX));
+    std::vector<char> buf;
     struct passwd pw {};
     struct passwd* found = nullptr;
-    for (;;) {
-        int rc = ::getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found);
-        if (rc == ERANGE && buf.size() < max_buffer_size) {
-            buf.resize(buf.size() * 2);
-            continue;
-        }
-        if (rc != 0) return make_error("look up user", user, "getpwnam_r", rc);
-        break;
-    }
+    if (int rc = nss_lookup(::getpwnam_r, user.c_str(), pw, found, buf, _SC_GETPW_R_SIZE_MAX); rc != 0)
+        return make_error("look up user", user, "getpwnam_r", rc);
     if (found == nullptr) return make_error("look up user", user, "getpwnam_r", ENOENT, "no such user");
     Identity id;
     id.user = pw.pw_name;
@@ -92,52 +104,26 @@ Result<Identity> lookup_identity(const std::string& user, GroupNames groups) {
 }
 
 std::optional<uid_t> NssNameResolver::uid_of(const std::string& user) const {
-    std::vector<char> buf(initial_buffer_size(_SC_GETPW_R_SIZE_MAX));
-    for (;;) {
-        struct passwd pw {};
-        struct passwd* found = nullptr;
-        int rc = ::getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found);
-        if (rc == ERANGE && buf.size() < max_buffer_size) {
-            buf.resize(buf.size() * 2);
-            continue;
-        }
-        if (rc == 0 && found != nullptr) return pw.pw_uid;
-        break;
-    }
+    std::vector<char> buf;
+    if (auto pw = find_passwd(user, buf)) return pw->pw_uid;
     if (auto n = all_digits(user)) return static_cast<uid_t>(*n);
     return std::nullopt;
 }
 
 std::optional<gid_t> NssNameResolver::gid_of(const std::string& group) const {
-    std::vector<char> buf(initial_buffer_size(_SC_GETGR_R_SIZE_MAX));
-    for (;;) {
-        struct group gr {};
-        struct group* found = nullptr;
-        int rc = ::getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &found);
-        if (rc == ERANGE && buf.size() < max_buffer_size) {
-            buf.resize(buf.size() * 2);
-            continue;
-        }
-        if (rc == 0 && found != nullptr) return gr.gr_gid;
-        break;
-    }
+    std::vector<char> buf;
+    struct group gr {};
+    struct group* found = nullptr;
+    if (nss_lookup(::getgrnam_r, group.c_str(), gr, found, buf, _SC_GETGR_R_SIZE_MAX) == 0 && found != nullptr)
+        return gr.gr_gid;
     if (auto n = all_digits(group)) return static_cast<gid_t>(*n);
     return std::nullopt;
 }
 
 std::optional<gid_t> NssNameResolver::primary_gid_of(const std::string& user) const {
-    std::vector<char> buf(initial_buffer_size(_SC_GETPW_R_SIZE_MAX));
-    for (;;) {
-        struct passwd pw {};
-        struct passwd* found = nullptr;
-        int rc = ::getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found);
-        if (rc == ERANGE && buf.size() < max_buffer_size) {
-            buf.resize(buf.size() * 2);
-            continue;
-        }
-        if (rc == 0 && found != nullptr) return pw.pw_gid;
-        return std::nullopt;
-    }
+    std::vector<char> buf;
+    if (auto pw = find_passwd(user, buf)) return pw->pw_gid;
+    return std::nullopt;
 }
 
 }  // namespace polyns::sys
