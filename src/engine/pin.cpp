@@ -50,6 +50,18 @@ Result<void> create_polydir(const MountStep& step, PinnedStep& pinned, Rollback&
     auto fd = sys::open_below(parent->get(), name, dir_rw, "open polydir", step.polydir);
     if (!fd) return fd.error();
     if (created) {
+        // A user who can write the parent ($HOME/tmp) can rename another
+        // directory onto the name between mkdirat and the open (say a
+        // root-owned one of the admin's): only the root-owned mode 0
+        // directory just made is given away, never what was swapped in.
+        auto st = sys::stat_fd(fd->get(), "create polydir", step.polydir);
+        if (!st) return st.error();
+        if (st->st_uid != 0 || (st->st_mode & 07777) != 0)
+            return make_error("create polydir", step.polydir, "", EBUSY,
+                              "was replaced by another directory (" +
+                                  owner_text(st->st_uid, st->st_gid, st->st_mode & 07777) +
+                                  ") while being created; not touching it",
+                              "find out who renames directories in " + parent_path);
         if (auto r = sys::set_owner(fd->get(), create.uid, create.gid, "create polydir", step.polydir); !r) {
             ::unlinkat(parent->get(), name.c_str(), AT_REMOVEDIR);
             return r.error();
@@ -139,6 +151,27 @@ Result<void> check_mirrored_owner(const Plan& plan, const MountStep& step, const
                       "owned by uid " + std::to_string(owner) + ", neither root nor " + plan.identity.user +
                           "; with instance_mode=mirror the instance would be that user's",
                       "chown root " + step.polydir + ", or remove it if it is not the admin's");
+}
+
+// With instance_mode=mirror an instance may be open to others (/tmp's 1777).
+// Linux-PAM makes that private by requiring mode 000 templates: nobody else
+// can reach the instance. A template others can search (0755) would let bob
+// plant files and symlinks in alice's "private" /tmp. Refused, unless the
+// admin chose ignore_instance_parent_mode, as with Linux-PAM.
+Result<void> check_mirrored_reach(const Plan& plan, const MountStep& step, const struct stat& polydir_st,
+                                  int template_fd) {
+    if (!step.mirror_polydir || plan.ignore_instance_parent_mode) return {};
+    if ((polydir_st.st_mode & 0077) == 0) return {};
+    auto st = sys::stat_fd(template_fd, "use template", step.template_dir);
+    if (!st) return st.error();
+    bool others_search = (st->st_mode & S_IXOTH) != 0 || (st->st_gid != 0 && (st->st_mode & S_IXGRP) != 0);
+    if (!others_search) return {};
+    return make_error("use template", step.template_dir, "", 0,
+                      "mode " + sys::octal_mode(st->st_mode) +
+                          " lets other users reach the instances, and with instance_mode=mirror the "
+                          "instance of " + step.polydir + " gets mode " + sys::octal_mode(polydir_st.st_mode) +
+                          ": they could plant files in it",
+                      "chmod 000 " + step.template_dir + " (as Linux-PAM requires), or drop instance_mode=mirror");
 }
 
 // Owner and mode are set on the fd of a directory made root-owned with mode 0:
@@ -315,6 +348,8 @@ Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& r
         auto tmpl = pin_template(plan, step);
         if (!tmpl) return tmpl.error();
         pinned.template_fd = std::move(*tmpl);
+        if (auto r = check_mirrored_reach(plan, step, pinned.polydir_st, pinned.template_fd->get()); !r)
+            return r.error();
         auto r = step.instance_kind == InstanceKind::Unique ? pin_unique_instance(step, pinned, rollback, log)
                                                             : pin_named_instance(step, pinned, log);
         if (!r) return r.error();

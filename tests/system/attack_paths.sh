@@ -131,9 +131,19 @@ as_user bob mkdir -m 0777 /tmp/shared
 expect_refused "6. mirror: polydir squatted by bob" -- /tmp/shared "owned by uid 1002"
 rm -rf /tmp/shared
 install -d -o root -g root -m 1777 /tmp/shared
-expect_opened "6. mirror: root's polydir works" /tmp/shared
+# The mirrored instance is 1777: through a 0755 template bob could reach it
+# and plant files in alice's "private" directory. Linux-PAM's 000 template
+# rule is what keeps it private, so it holds here too.
+expect_refused "6. mirror: a 1777 instance under a 0755 template" -- /var/tmp/inst "chmod 000"
+make_template /var/tmp/inst 0000
+expect_opened "6. mirror: root's polydir, template 000" /tmp/shared
 assert_only_instance_created "6. mirror" "$ATTACK_CHANGES" "$inst" root root 1777
+rc=0
+as_user bob touch "$inst/planted" 2>/dev/null || rc=$?
+[[ $rc != 0 && ! -e $inst/planted ]] || fail "6. mirror: bob reached alice's instance"
+pass "6. mirror: bob cannot reach alice's 1777 instance"
 rm -rf "$inst" /tmp/shared
+make_template /var/tmp/inst 0755
 use_module
 
 # ----------------------------------------- 19. FIFOs never block an open

@@ -139,8 +139,11 @@ chmod 0755 /var/tmp/inst
 # ------------------------------------------------------ instance_mode=
 rm -rf /var/tmp/inst/*
 use_module instance_mode=mirror
+# A mirrored 1777 instance is private only under a mode 000 template.
+chmod 000 /var/tmp/inst
 out=$(session alice stat -c '%u:%g %a' /tmp)
 assert_eq "$out" "$(stat -c '%u:%g %a' /tmp)" "instance_mode=mirror: the instance has the polydir's owner, group and mode"
+chmod 0755 /var/tmp/inst
 use_module instance_mode=private
 rm -rf /var/tmp/inst/*
 assert_eq "$(session alice stat -c '%U:%G %a' /tmp)" "alice:alice 700" "instance_mode=private: alice:alice 0700"

@@ -170,8 +170,11 @@ TEST_CASE("tmpfs options may carry per-mount flags (split by libmount)", "[engin
 TEST_CASE("mirror mode gives the instance the polydir's owner, group and mode", "[engine][mirror]") {
     run_isolated([](ChildChecks& checks) {
         make_standard_layout();
+        // Mirrored instances may be open to others (/tmp's 1777): their
+        // templates must be mode 000, as Linux-PAM requires.
+        ::chmod(tmp_template().c_str(), 0);
         make_dir(scratch + "/shared", 02750, 1001, 1002);
-        make_dir(scratch + "/shared_tmpl", 0755);
+        make_dir(scratch + "/shared_tmpl", 0);
         Plan plan = empty_plan();
         MountStep tmp = bind_step(tmp_dir(), tmp_template(), "1001");
         tmp.mirror_polydir = true;
