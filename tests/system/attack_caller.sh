@@ -133,6 +133,24 @@ assert_eq "$(cat /run/polyns-test/attack-closed)" "alice 700" "17. stdin/stdout/
 assert_eq "$(cat /run/polyns-test/attack-record_tmp)" "$baseline_record" "17. fds closed: the init script saw the plain login's mounts"
 rm -rf /var/tmp/inst/alice
 
+# A caller without some capabilities (a service with a reduced bounding set):
+# real failures, no seam. Without CAP_SYS_ADMIN unshare fails; without
+# CAP_CHOWN the new instance cannot be given away and is removed again.
+for cap in sys_admin chown; do
+    syslog_clear
+    before=$(tree_snapshot)
+    mounts=$(mount_table)
+    rc=0
+    out=$(timeout 20 setpriv --bounding-set=-$cap -- "$POLYNS_PAM_SESSION" --print-ns "$MODULE_SERVICE" alice \
+        -- echo INSIDE 2>&1) || rc=$?
+    assert_eq "$rc" "$OPEN_FAILED" "17. caller without CAP_${cap^^}: refused"
+    assert_not_contains "$out" INSIDE "17. caller without CAP_${cap^^}: the command did not run"
+    assert_contains "$out" "mntns after_open=$(mount_ns)" "17. caller without CAP_${cap^^}: back in its own namespace"
+    assert_eq "$(mount_table)" "$mounts" "17. caller without CAP_${cap^^}: no mount left"
+    assert_eq "$(tree_changes "$before")" "" "17. caller without CAP_${cap^^}: nothing created or changed"
+    assert_one_error_line alice EPERM
+done
+
 # SIGCHLD ignored (inherited across exec as SIG_IGN): the init script's
 # status must still be read. The driver cannot wait for a command then, so
 # it opens and closes only; the init script shows the session's mounts.
