@@ -88,6 +88,18 @@ if [[ -f ${POLYNS_FAULTS_MODULE:-} ]]; then
         POLYNS_FAULT=$spec expect_refused "13. fault at $spec, instances existing" -- EIO
         rm -rf /var/tmp/inst/alice /run/polyns-test/inst2/alice
     done
+    # A tmpdir instance (random name) made before the failure is removed:
+    # only the named /tmp instance may remain.
+    write_conf <<'EOF'
+/tmp /var/tmp/inst/ user:mntopts=nosuid
+/var/tmp /run/polyns-test/inst2/ tmpdir:mntopts=nosuid:iscript=ok.init
+EOF
+    for spec in mount:2 mount_setattr:2 init_script:2; do
+        POLYNS_FAULT=$spec ATTACK_ALLOWED_CHANGES=$complete_instances \
+            expect_refused "13. tmpdir instance, fault at $spec" -- "polydir /var/tmp" EIO
+        assert_eq "$(ls -A /run/polyns-test/inst2)" "" "13. tmpdir, fault at $spec: the temporary instance was removed"
+        rm -rf /var/tmp/inst/alice
+    done
     # A polydir made by create= is removed again when a later step fails,
     # and never left half-made (root-owned, mode 0) when its fchown fails.
     printf '/home/newpoly /var/tmp/inst/ user:create=0750,alice,alice\n' | write_conf
