@@ -183,6 +183,19 @@ Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& na
         ::unlinkat(template_fd, name.c_str(), AT_REMOVEDIR);
         return fd.error();
     }
+    // Where others may rename in the template (group-writable, allowed by
+    // ignore_instance_parent_mode), the name may already lead to another
+    // directory, say another user's instance: only the root-owned mode 0
+    // directory just made is given away. Nothing is removed by name then.
+    auto st = sys::stat_fd(fd->get(), "create instance", path);
+    if (!st) return st.error();
+    if (st->st_uid != 0 || (st->st_mode & 07777) != 0)
+        return make_error("create instance", path, "", EBUSY,
+                          "was replaced by another directory (" +
+                              owner_text(st->st_uid, st->st_gid, st->st_mode & 07777) +
+                              ") while being created; not touching it",
+                          "make the template writable by root only: chmod 0755 " +
+                              path.substr(0, path.size() - name.size()));
     auto owned = sys::set_owner(fd->get(), want.uid, want.gid, "create instance", path);
     auto moded = owned ? sys::set_mode(fd->get(), want.mode, "create instance", path) : Result<void>();
     if (!owned || !moded) {
