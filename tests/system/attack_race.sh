@@ -16,6 +16,10 @@
 # nothing created, chowned or chmodded anywhere (tree snapshot, after the
 # attackers' renames are undone by inode); no mount here or on the host.
 #
+# Then create=: she exchanges the polydir the module is creating with a
+# root-owned directory of the admin's; only the directory the module made
+# may be given to her (CREATE_RACE_ROUNDS, default 200).
+#
 # RACE_SESSIONS defaults to the issue's 1,000: about 15 s on 2 cores.
 source "$(dirname "$0")/lib/harness.sh"
 harness_enter "$@"
@@ -118,4 +122,46 @@ assert_eq "$(host_mount_points)" "$host_before" "4. the host's mount table is un
 for p in /etc/alice /root/alice /etc/MARK /root/MARK; do
     [[ ! -e $p ]] || fail "4. $p exists"
 done
+# ------------------------------------- create=: the polydir being created
+# `$HOME/tmp ... user:create=0700,alice,alice`: the module makes $HOME/tmp
+# (root-owned, mode 0) and gives it to alice by fd. She exchanges the new
+# name with a root-owned directory of the admin's in her home between the
+# mkdirat and the open: the module must never chown or chmod what was
+# swapped in (it did, before the fix: about 1 round in 70).
+write_conf <<'EOF'
+$HOME/tmp $HOME/.inst/ user:create=0700,alice,alice
+EOF
+install -d -o root -g root -m 0755 "$home/admin"
+inode_admin=$(stat -c %i "$home/admin")
+install -m 0755 "$POLYNS_SOURCE_DIR/tests/system/lib/create_racer.py" "$work/create_racer.py"
+install -d -m 0777 "$work/ready"
+rmdir "$home/tmp"
+rounds=${CREATE_RACE_ROUNDS:-200}
+syslog_clear
+swapped=0
+for round in $(seq "$rounds"); do
+    rm -f "$work/ready/go"
+    setpriv --reuid=alice --regid=alice --clear-groups -- \
+        python3 "$work/create_racer.py" "$home/tmp" "$home/admin" "$work/ready/go" >"$work/create-swaps" &
+    racer=$!
+    while [[ ! -e $work/ready/go ]]; do :; done
+    "$POLYNS_PAM_SESSION" "$MODULE_SERVICE" alice -- true >/dev/null 2>&1 || true
+    wait "$racer"
+    # Put things back by inode: the admin's directory as admin, no tmp.
+    now=$(find "$home" -mindepth 1 -maxdepth 1 -inum "$inode_admin" -printf '%f\n')
+    assert_eq "$(stat -c '%U:%G %a' "$home/$now")" "root:root 755" \
+        "4. create= round $round: the admin's directory (now $home/$now) keeps its owner and mode"
+    [[ $now == admin ]] || { swapped=$((swapped + 1)); mv -T "$home/$now" "$home/admin.back"; }
+    for name in tmp admin; do
+        if [[ -d $home/$name && ! -L $home/$name && $(stat -c %i "$home/$name") != "$inode_admin" ]]; then
+            rmdir "$home/$name"
+        fi
+    done
+    [[ ! -e $home/admin.back ]] || mv -T "$home/admin.back" "$home/admin"
+    rm -rf "$home/.inst/alice"
+done > >(grep -v '^PASS: 4. create= round' || true)
+syslog_settle
+refused=$(polyns_log err | grep -c 'replaced by another directory' || true)
+echo "create= race: $rounds rounds, the admin's directory was under the name after $swapped, $refused sessions refused it"
+pass "4. create=: a directory swapped in while the polydir is created is never chowned or chmodded"
 pass "4. live race on \$HOME/tmp and \$HOME/.inst: fails closed or mounts the right instance, nothing outside"

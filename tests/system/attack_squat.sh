@@ -14,6 +14,9 @@
 #      0700 directory made by the module on /var/tmp, never bob's object.
 #   C. bob's squat on carol's instance name: carol is refused, bob's
 #      directory is left as it was.
+#   D. ignore_instance_parent_mode with a group-writable template: a group
+#      member exchanges alice's new instance, as it is made, with bob's:
+#      bob's instance is never given to alice.
 source "$(dirname "$0")/lib/harness.sh"
 harness_enter "$@"
 source "$(dirname "$0")/lib/module.sh"
@@ -136,4 +139,41 @@ as_user bob rm -rf /tmp/vt-carol
 as_user bob ln -s /etc /tmp/vt-carol
 ATTACK_USER=carol expect_refused "5C. carol's instance is bob's symlink to /etc" -- /tmp/vt-carol symlink
 rm /tmp/vt-carol
+# ------------- D. a group-writable template (ignore_instance_parent_mode)
+# The admin lets group polyteam write the template (0775 root:polyteam).
+# carol, in polyteam, exchanges the name of alice's instance, the moment the
+# module has made it, with bob's instance: only the directory the module
+# just made (root-owned, mode 0) may be given to alice, never bob's.
+add_user carol2 1004 polyteam
+install -d -o root -g polyteam -m 0775 /var/tmp/grp
+write_conf <<'EOF'
+/tmp /var/tmp/grp/ user
+EOF
+use_module ignore_instance_parent_mode
+ATTACK_USER=bob expect_opened "5D. bob's instance" /tmp
+echo bobs >/var/tmp/grp/bob/secret && chown bob:bob /var/tmp/grp/bob/secret
+inode_bob=$(stat -c %i /var/tmp/grp/bob)
+install -m 0755 "$POLYNS_SOURCE_DIR/tests/system/lib/create_racer.py" "$work/create_racer.py"
+install -d -m 0777 "$work/ready"
+syslog_clear
+for round in $(seq "${SQUAT_GROUP_ROUNDS:-200}"); do
+    rm -f "$work/ready/go"
+    setpriv --reuid=carol2 --regid=carol2 --init-groups -- \
+        python3 "$work/create_racer.py" /var/tmp/grp/alice /var/tmp/grp/bob "$work/ready/go" >/dev/null &
+    racer=$!
+    while [[ ! -e $work/ready/go ]]; do :; done
+    "$POLYNS_PAM_SESSION" "$MODULE_SERVICE" alice -- true >/dev/null 2>&1 || true
+    wait "$racer"
+    now=$(find /var/tmp/grp -mindepth 1 -maxdepth 1 -inum "$inode_bob" -printf '%f\n')
+    [[ $(stat -c '%U:%G %a' "/var/tmp/grp/$now") == "bob:bob 700" ]] ||
+        fail "5D. round $round: bob's instance (now /var/tmp/grp/$now) was given away: $(stat -c '%U:%G %a' "/var/tmp/grp/$now")"
+    [[ $now == bob ]] || mv -T "/var/tmp/grp/$now" /var/tmp/grp/bob.back
+    rm -rf /var/tmp/grp/alice
+    [[ ! -e /var/tmp/grp/bob.back ]] || mv -T /var/tmp/grp/bob.back /var/tmp/grp/bob
+done
+syslog_settle
+echo "5D. $(polyns_log err | grep -c 'replaced' || true) sessions refused a swapped-in instance"
+assert_eq "$(cat /var/tmp/grp/bob/secret)" bobs "5D. bob's files are his"
+pass "5D. a group member swapping instances in a group-writable template never gets one given away"
+use_module
 pass "5. squatting in /tmp: refused or correct, never mounted or chowned elsewhere"
