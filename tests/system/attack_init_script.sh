@@ -62,7 +62,8 @@ rc=0
 (
     cd /home/alice
     exec 7</etc/hostname 8>"$work/caller-fd" 9<>"$work/caller-fd"
-    env LD_PRELOAD=/lib/x86_64-linux-gnu/libm.so.6 LD_LIBRARY_PATH=/home/alice/lib \
+    # (In the sanitizer run ASan's runtime must stay first in the preload list.)
+    env LD_PRELOAD="${POLYNS_TEST_PRELOAD:+$POLYNS_TEST_PRELOAD }/lib/x86_64-linux-gnu/libm.so.6" LD_LIBRARY_PATH=/home/alice/lib \
         PATH="/home/alice/bin:$PATH" IFS=/ TMPDIR=/home/alice TMP=/home/alice \
         BASH_ENV=/home/alice/evil.sh ENV=/home/alice/evil.sh PS4='$(touch /tmp/x)' \
         SHELLOPTS=xtrace LANG=C.UTF-8 POLYNS_USER=mallory POLYNS_LEAK=yes \

@@ -14,7 +14,8 @@ fi
 echo "PASS: only pam_sm_open_session and pam_sm_close_session are exported"
 # Every symbol the module needs is resolved at load time (-z defs at link time
 # already guarantees this; dlopen with RTLD_NOW proves it on this system).
-python3 - "$module" <<'PY'
+# (Sanitizer run: ASan's runtime must come first in python3 too.)
+LD_PRELOAD=${POLYNS_TEST_PRELOAD:-} python3 - "$module" <<'PY'
 import ctypes, sys
 ctypes.CDLL(sys.argv[1], mode=2)  # RTLD_NOW
 print("PASS: dlopen(RTLD_NOW) resolves every symbol")
