@@ -38,8 +38,8 @@ run_from_visible_copy() {
             echo "note: $PWD is below $dir, which the system tests hide behind a private tmpfs;"
             echo "note: running from a copy in $copy"
             mkdir -p -- "$copy"
-            # Fresh sources; the copy's own build dir stays for incremental builds.
-            find "$copy" -mindepth 1 -maxdepth 1 ! -name build -exec rm -rf -- {} +
+            # Fresh sources; the copy's own build dirs stay for incremental builds.
+            find "$copy" -mindepth 1 -maxdepth 1 ! -name build ! -name build-asan -exec rm -rf -- {} +
             tar -C "$PWD" --exclude=./build --exclude='./build-*' -cf - . | tar -C "$copy" -xf -
             cd -- "$copy"
             exec bash "$script" "$@"
