@@ -19,17 +19,6 @@ std::string where(const SourceLoc& loc) {
     return loc.file + ":" + std::to_string(loc.line);
 }
 
-std::string method_word(Method m) {
-    switch (m) {
-    case Method::User: return "user";
-    case Method::Level: return "level";
-    case Method::Context: return "context";
-    case Method::Tmpdir: return "tmpdir";
-    case Method::Tmpfs: return "tmpfs";
-    }
-    return "?";
-}
-
 // Every planning error names the rule's line, so the admin can find it.
 Error rule_error(const Rule& rule, const std::string& polydir, Error e) {
     e.polydir = polydir.empty() ? rule.polydir : polydir;
@@ -230,14 +219,14 @@ Result<RuleOutcome> plan_rule(const Rule& rule, const Identity& who, const Optio
             // SELinux context: the polydir is left alone.
             SkippedRule s;
             s.polydir = step.polydir;
-            s.reason = "shared " + method_word(effective) +
+            s.reason = "shared " + std::string(method_name(effective)) +
                        " instances need SELinux contexts, which polyns does not compute yet "
                        "(pam_namespace skips it too)";
             s.source = rule.loc;
             outcome.skipped = std::move(s);
             return outcome;
         }
-        notices.push_back(where(rule.loc) + ": method " + method_word(effective) +
+        notices.push_back(where(rule.loc) + ": method " + std::string(method_name(effective)) +
                           " for " + step.polydir + " uses the user method: " +
                           (context.selinux_enabled
                                ? "SELinux-based instances are not implemented yet"
