@@ -11,11 +11,19 @@
 // (default 1) call of POINT in this process fail with ERRNO (a number or one
 // of EIO EPERM ENOSPC ENOMEM EMFILE EACCES; default EIO), or, with "sleepMS"
 // in place of ERRNO, pause MS milliseconds there and go on (to hold a race
-// window open). Points:
+// window open). "NTH+" fails that call and every later one (a lasting
+// failure, which retries do not get past). Several specs, comma-separated,
+// fail several points: "mount:2,setns:1+" fails the second mount, then the
+// rollback's way back. Points:
 //   unshare  propagation  mkdirat  fchown  fchmod  mount (bind or tmpfs)
 //   mount_setattr (flags on a new bind)  init_script
 //   and, for open_path/open_below, the caller's step text with spaces as '_':
 //   open_template, open_polydir, use_instance, create_instance, ...
+// and the rollback's own steps (issue 6, entry 13; reached on a failed open
+// only by the rollback, as long as unmnt_remnt is not used):
+//   detach (umount2 of a mount made)  remove_instance (a new tmpdir instance)
+//   rmdir (a polydir made by create=)  setns (back to the original namespace)
+//   restore_root  restore_cwd (after setns)
 #pragma once
 
 #include <string_view>

@@ -52,6 +52,13 @@ Result<void> set_mode(int fd, mode_t mode, const std::string& step, const std::s
     return {};
 }
 
+Result<void> remove_empty_dir_at(int dir_fd, const std::string& name, const std::string& step,
+                                 const std::string& path) {
+    if (int err = injected_fault("rmdir")) return make_error(step, path, "rmdir", err);
+    if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0) return make_error(step, path, "rmdir", errno);
+    return {};
+}
+
 Result<std::string> random_name_suffix(std::size_t length) {
     static constexpr char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

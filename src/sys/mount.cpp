@@ -83,6 +83,7 @@ Result<void> set_propagation_recursive(const std::string& path, Propagation prop
 Result<void> detach_mount(int mount_root_fd, const std::string& path) {
     // No UMOUNT_NOFOLLOW: the magic link is the last component and must be followed
     // to reach (that mount, its root).
+    if (int err = injected_fault("detach")) return make_error("unmount", path, "umount2", err);
     if (::umount2(fd_path(mount_root_fd).c_str(), MNT_DETACH) != 0)
         return make_error("unmount", path, "umount2", errno);
     return {};

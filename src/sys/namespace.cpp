@@ -38,6 +38,8 @@ Result<void> unshare_mount_namespace() {
 }
 
 Result<void> enter_mount_namespace(int ns_fd) {
+    if (int err = injected_fault("setns"))
+        return make_error("return to the original mount namespace", "", "setns", err);
     if (::setns(ns_fd, CLONE_NEWNS) != 0)
         return make_error("return to the original mount namespace", "", "setns", errno);
     return {};
@@ -69,11 +71,36 @@ Result<ProcessDirs> ProcessDirs::save() {
     return dirs;
 }
 
-Result<void> ProcessDirs::restore() const {
+Result<void> ProcessDirs::restore_root() const {
+    if (int err = injected_fault("restore_root")) return make_error("restore the root directory", "", "chroot", err);
     if (::fchdir(root_.get()) != 0) return make_error("restore the root directory", "", "fchdir", errno);
     if (::chroot(".") != 0) return make_error("restore the root directory", "", "chroot", errno);
+    return {};
+}
+
+Result<void> ProcessDirs::restore_cwd() const {
+    if (int err = injected_fault("restore_cwd"))
+        return make_error("restore the working directory", "", "fchdir", err);
     if (::fchdir(cwd_.get()) != 0) return make_error("restore the working directory", "", "fchdir", errno);
     return {};
+}
+
+Result<void> ProcessDirs::restore() const {
+    if (auto r = restore_root(); !r) return r;
+    return restore_cwd();
+}
+
+bool ProcessDirs::root_is_current() const {
+    struct statx saved {};
+    struct statx current {};
+    constexpr unsigned mask = STATX_INO | STATX_MNT_ID;
+    if (::statx(root_.get(), "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, mask, &saved) != 0) return false;
+    if (::statx(AT_FDCWD, "/", AT_STATX_DONT_SYNC, mask, &current) != 0) return false;
+    // Without STATX_MNT_ID (before 5.8) a bind mount of the same directory
+    // would look the same: unknown counts as "not current".
+    if ((saved.stx_mask & current.stx_mask & STATX_MNT_ID) == 0) return false;
+    return saved.stx_dev_major == current.stx_dev_major && saved.stx_dev_minor == current.stx_dev_minor &&
+           saved.stx_ino == current.stx_ino && saved.stx_mnt_id == current.stx_mnt_id;
 }
 
 }  // namespace polyns::sys

@@ -33,6 +33,10 @@ Result<void> make_dir_at(int dir_fd, const std::string& name, mode_t mode, const
 Result<void> set_owner(int fd, uid_t uid, gid_t gid, const std::string& step, const std::string& path);
 Result<void> set_mode(int fd, mode_t mode, const std::string& step, const std::string& path);
 
+// unlinkat(dir_fd, name, AT_REMOVEDIR): removes `name` only if it is an empty directory.
+Result<void> remove_empty_dir_at(int dir_fd, const std::string& name, const std::string& step,
+                                 const std::string& path);
+
 // `length` characters of [A-Za-z0-9] from getrandom(2).
 Result<std::string> random_name_suffix(std::size_t length);
 

@@ -31,7 +31,12 @@ Result<std::size_t> thread_count();
 class ProcessDirs {
 public:
     static Result<ProcessDirs> save();
-    Result<void> restore() const;
+    Result<void> restore() const;  // restore_root(), then restore_cwd()
+    Result<void> restore_root() const;
+    Result<void> restore_cwd() const;
+    // Whether the process's root now is the saved one (same mount, same
+    // directory): a root that could not be restored is harmless only then.
+    bool root_is_current() const;
 
 private:
     UniqueFd root_;
