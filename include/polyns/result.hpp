@@ -16,6 +16,11 @@ struct Error {
     std::string detail;   // extra words when errno alone does not explain it
     std::string hint;     // the fix, when one is known
     std::string polydir;  // the polydir this concerns, set by the engine (may be empty)
+    // Set by the engine when even its rollback failed and the calling process
+    // is left in a state it must not go on in (still in the session's mount
+    // namespace with one of its mounts, or outside its chroot): the PAM layer
+    // answers PAM_ABORT instead of PAM_SESSION_ERR.
+    bool caller_unsafe = false;
 
     // "cannot create instance /tmp/user_tmpl/1001: mkdirat: EACCES (Permission denied)"
     // followed by "; <detail>" and " (fix: <hint>)" when present.

@@ -18,7 +18,7 @@ public:
     Rollback(sys::UniqueFd original_ns, sys::ProcessDirs dirs, Log& log)
         : original_ns_(std::move(original_ns)), dirs_(std::move(dirs)), log_(log) {}
     ~Rollback() {
-        if (armed_) undo();
+        if (armed_) (void)undo();
     }
     Rollback(const Rollback&) = delete;
     Rollback& operator=(const Rollback&) = delete;
@@ -34,11 +34,30 @@ public:
 
     // Success: keep everything.
     void commit() { armed_ = false; }
+
+    // What undo() could not undo. Empty `problems`: the process is back in its
+    // namespace, root and cwd, and nothing of the session is left.
+    struct Outcome {
+        std::string problems;  // "; "-separated, for the one LOG_ERR line
+        // The caller must not go on (Error::caller_unsafe, PAM_ABORT): it is
+        // still in the session's namespace with a mount of the session in it,
+        // or its root directory (a chroot) is not what it was.
+        bool caller_unsafe = false;
+    };
     // Failure: undo now (also done by the destructor while armed, e.g. when
-    // std::bad_alloc unwinds through apply_plan). Never throws: each action is
-    // tried on its own, and the way back (setns, root, cwd) allocates nothing
-    // unless it fails.
-    void undo() noexcept;
+    // std::bad_alloc unwinds through apply_plan; its outcome is then only
+    // logged). Never throws: each action is tried on its own, and the way back
+    // (setns, root, cwd) allocates nothing unless it fails.
+    //
+    // When the way back itself fails (issue 6, entry 13): setns and the
+    // restores are retried; if setns still fails, the process stays in the
+    // session's namespace, which is harmless once every mount made in it is
+    // gone (it is then a copy of the original view), so mounts that could not
+    // be detached are tried again; any that stays makes the outcome unsafe.
+    Outcome undo() noexcept;
+
+    // Attempts at each step of the way back before it counts as failed.
+    static constexpr int attempts = 3;
 
 private:
     struct Action {
@@ -46,8 +65,12 @@ private:
         std::shared_ptr<sys::UniqueFd> fd;  // mount root / template / polydir parent
         std::string name;
         std::string path;
+        bool undone = false;
     };
-    void undo_action(const Action& action);
+    // True when the action's effect is gone.
+    bool undo_action(const Action& action, Outcome& outcome);
+    bool go_back(Outcome& outcome);
+    void restore_dirs(Outcome& outcome);
     std::vector<Action> actions_;
     sys::UniqueFd original_ns_;
     sys::ProcessDirs dirs_;

@@ -4,7 +4,9 @@
 //   3. unmnt_remnt/unmnt_only: detach the previous instances (in the new namespace);
 //   4. pin every polydir, template, instance and script by fd (invariant 11);
 //   5. mount each step, then run its init script;
-//   any failure after 2 undoes what was done and setns()es back.
+//   any failure after 2 undoes what was done and setns()es back; if even
+//   that fails, the error says so (and, when the caller must not go on,
+//   Error::caller_unsafe: see Rollback::undo).
 #include <sys/stat.h>
 
 #include <memory>
@@ -157,8 +159,13 @@ Result<SessionState> apply_plan(const Plan& plan, Log& log) {
     log.debug("unshared the mount namespace");
     auto state = open_in_new_namespace(plan, rollback, log);
     if (!state) {
-        rollback.undo();
-        return state.error();
+        Error error = std::move(state.error());
+        const Rollback::Outcome undone = rollback.undo();
+        // One LOG_ERR line: the cause, then what the way back could not undo.
+        if (!undone.problems.empty())
+            error.detail += (error.detail.empty() ? "" : "; ") + std::string("rollback failed: ") + undone.problems;
+        error.caller_unsafe = undone.caller_unsafe;
+        return error;
     }
     rollback.commit();
     return state;

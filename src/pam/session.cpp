@@ -236,7 +236,8 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
     if (!state) {
         forget_session_state(pamh);
         report_failure(log, who, "session", state.error());
-        return PAM_SESSION_ERR;
+        // Even the rollback failed and the process must not go on (SECURITY.md).
+        return state.error().caller_unsafe ? PAM_ABORT : PAM_SESSION_ERR;
     }
     *stored = std::move(*state);
     // The session is set up and recorded: failing to describe it must not

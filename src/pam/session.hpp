@@ -11,7 +11,13 @@
 //                    (template/instance checks, mounts, init script,
 //                    multithreaded caller); at close, a failed teardown. The
 //                    process is left in its original mount namespace (the
-//                    engine rolls back).
+//                    engine rolls back; if even that fails, the LOG_ERR line
+//                    says so, and the process is at worst in a copy of its
+//                    namespace without any mount of the session).
+//   PAM_ABORT        the rollback failed so that the process must not go on:
+//                    it could not return to its mount namespace and a mount of
+//                    the session stays in the one it is in, or its chroot could
+//                    not be restored. The application should end the login.
 //   PAM_SERVICE_ERR  the module was called in a way it cannot work with or
 //                    broke internally: no PAM_USER item, an unexpected internal
 //                    exception.
