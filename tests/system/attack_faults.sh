@@ -5,10 +5,13 @@
 # multithreaded. Each time: PAM_SESSION_ERR, one LOG_ERR line naming the
 # cause, the process back in its own namespace, no mount left, nothing
 # half-created (a complete instance directory may stay: it is reusable).
+# Then the rollback's own steps fail after a forward failure (detach, removal
+# of a new tmpdir instance or create= polydir, setns back, root and cwd
+# restore): see "the rollback's own steps fail" below for what holds then.
 #
 # Entry 13 needs pam_polyns_faults.so (meson -Dfault_injection=true): the same
-# module with the sys layer's test-only seam, POLYNS_FAULT=POINT[:NTH[:ERRNO]]
-# (src/sys/fault_injection.hpp). pam_polyns.so itself has no such seam; this
+# module with the sys layer's test-only seam,
+# POLYNS_FAULT=POINT[:NTH[+][:ERRNO]][,...] (src/sys/fault_injection.hpp). pam_polyns.so itself has no such seam; this
 # script checks that too. Run with --mount-api=legacy for the legacy backend.
 source "$(dirname "$0")/lib/harness.sh"
 harness_enter "$@"
@@ -45,6 +48,160 @@ rm -rf /var/tmp/inst/alice /run/polyns-test/inst2/alice
 
 # A complete instance may remain after a failure; a half-made one may not.
 complete_instances='^\+ (/var/tmp/inst|/run/polyns-test/inst2)/alice alice alice 700 d [0-9]+$'
+
+# ------------------------- 13. the rollback's own steps fail (seam)
+# After a forward failure (the second mount: /tmp is mounted, /var/tmp
+# fails), a step of the way back fails too. What must hold (SECURITY.md):
+# the caller is never left in the half-built namespace as if nothing
+# happened. setns and the restores are retried; if setns still fails, every
+# mount of the session is removed from the namespace the caller stays in (it
+# then shows what the original showed) and the one LOG_ERR line says so
+# (PAM_SESSION_ERR); if even that fails, or a chroot cannot be restored, the
+# answer is PAM_ABORT (the application must end the login), never success.
+session_err_text="Cannot make/remove an entry for the specified session"
+abort_text="Critical error - immediate abort"
+
+# stranded CASE SPEC CODE_TEXT TABLE_CHECK NEEDLE...: the open fails with
+# SPEC; the driver stays in the session's namespace (it could not go back)
+# and answers CODE_TEXT; its own mount table, taken there by the failed
+# driver, equals this namespace's (TABLE_CHECK=same) or has the session's
+# /tmp mount left (TABLE_CHECK=tmp-left); nothing reached the harness or the
+# host; the watched trees hold at most complete instances; one LOG_ERR line
+# with every NEEDLE.
+stranded() {
+    local case=$1 spec=$2 code_text=$3 table_check=$4 rc=0 out before mounts host_before table changes
+    shift 4
+    syslog_clear
+    before=$(tree_snapshot)
+    mounts=$(mount_table)
+    host_before=$(host_mount_points)
+    out=$(POLYNS_FAULT=$spec timeout 20 "$POLYNS_PAM_SESSION" --print-ns --cmd-after-failed-open \
+        "$MODULE_SERVICE" alice -- awk '{ for (i = 7; $i != "-"; i++) {}; print $5, $6, $(i + 1) }' \
+        /proc/self/mountinfo 2>&1) || rc=$?
+    [[ $rc != 124 ]] || fail "$case: the session hung (killed after 20 s)"
+    assert_eq "$rc" "$OPEN_FAILED" "$case: pam_open_session fails"
+    assert_contains "$out" "$code_text" "$case: the code is '$code_text'"
+    assert_contains "$out" "mntns before=$(mount_ns)" "$case: the driver started here"
+    assert_not_contains "$out" "mntns after_open=$(mount_ns)" "$case: the driver could not go back (setns fails)"
+    table=$(printf '%s\n' "$out" | grep -v '^polyns-pam-session: ' | sort)
+    case $table_check in
+        same) assert_eq "$table" "$mounts" "$case: the namespace the driver stays in shows exactly this one's mounts" ;;
+        tmp-left)
+            assert_eq "$(comm -13 <(printf '%s\n' "$mounts") <(printf '%s\n' "$table") | awk '{print $1}')" /tmp \
+                "$case: the namespace the driver stays in has the session's /tmp mount (as the log line says)" ;;
+        *) fail "stranded: unknown table check $table_check" ;;
+    esac
+    assert_eq "$(mount_table)" "$mounts" "$case: no mount reached the harness namespace"
+    assert_eq "$(host_mount_points)" "$host_before" "$case: the host's mount table is unchanged"
+    changes=$(tree_changes "$before" | grep -Ev -- "$complete_instances" || true)
+    assert_eq "$changes" "" "$case: nothing half-made"
+    assert_one_error_line alice "$@"
+    rm -rf /var/tmp/inst/alice /run/polyns-test/inst2/alice
+}
+
+rollback_faults() {
+    two_polydirs
+    local errors warnings out rc left
+    # setns back fails once: the retry gets the caller home; a plain failure.
+    POLYNS_FAULT=mount:2,setns:1 ATTACK_ALLOWED_CHANGES=$complete_instances \
+        expect_refused "13. rollback: setns back fails once (retried)" -- "polydir /var/tmp" mount EIO
+    assert_not_contains "$(polyns_log err)" "rollback failed" "13. rollback: a retried setns is not a rollback failure"
+    rm -rf /var/tmp/inst/alice /run/polyns-test/inst2/alice
+    # The /tmp mount cannot be detached, but setns back works: the mount is
+    # in the session's namespace, which the caller left (and which went
+    # away); nothing to report beyond a warning.
+    POLYNS_FAULT=mount:2,detach:1+ ATTACK_ALLOWED_CHANGES=$complete_instances \
+        expect_refused "13. rollback: the first mount cannot be detached" -- "polydir /var/tmp" mount EIO
+    warnings=$(polyns_log warning)
+    assert_contains "$warnings" "rollback: cannot unmount /tmp: umount2: EIO" "13. rollback: the failed detach is logged"
+    rm -rf /var/tmp/inst/alice /run/polyns-test/inst2/alice
+    # The root directory cannot be restored after setns: harmless for a
+    # caller that is not chrooted (its root is the namespace's root).
+    POLYNS_FAULT=mount:2,restore_root:1+ ATTACK_ALLOWED_CHANGES=$complete_instances \
+        expect_refused "13. rollback: root not restored, caller not chrooted" -- "polydir /var/tmp" mount EIO
+    assert_not_contains "$(polyns_log err)" "rollback failed" "13. rollback: unchanged root is not a rollback failure"
+    rm -rf /var/tmp/inst/alice /run/polyns-test/inst2/alice
+    # The cwd cannot be restored: back home, nothing mounted, but the LOG_ERR
+    # line says where the process's cwd is now.
+    mkdir -p /run/polyns-test/cwd
+    syslog_clear
+    rc=0
+    out=$(cd /run/polyns-test/cwd && POLYNS_FAULT=mount:2,restore_cwd:1+ timeout 20 "$POLYNS_PAM_SESSION" \
+        --print-ns --cmd-after-failed-open "$MODULE_SERVICE" alice -- pwd 2>&1) || rc=$?
+    assert_eq "$rc" "$OPEN_FAILED" "13. rollback: cwd not restored: refused"
+    assert_contains "$out" "$session_err_text" "13. rollback: cwd not restored: PAM_SESSION_ERR"
+    assert_contains "$out" "mntns after_open=$(mount_ns)" "13. rollback: cwd not restored: back in its namespace"
+    assert_eq "$(printf '%s\n' "$out" | grep -v '^polyns-pam-session: ')" / \
+        "13. rollback: cwd not restored: the cwd is / (as the log line says)"
+    assert_one_error_line alice "polydir /var/tmp" EIO "rollback failed" "restore the working directory" \
+        "the working directory is the root directory"
+    rm -rf /var/tmp/inst/alice /run/polyns-test/inst2/alice
+    # setns back fails for good: every mount of the session is removed from
+    # the namespace the caller stays in, and the LOG_ERR line says so.
+    stranded "13. rollback: setns back fails (lasting)" mount:2,setns:1+ "$session_err_text" same \
+        "polydir /var/tmp" mount EIO "rollback failed" "return to the original mount namespace: setns" \
+        "stays in the session's mount namespace" "every mount the session made was removed"
+    # ... also when the first detach failed and only the second round works.
+    stranded "13. rollback: setns fails, first detach fails" mount:2,setns:1+,detach:1 "$session_err_text" same \
+        "polydir /var/tmp" EIO "rollback failed" "setns" "every mount the session made was removed"
+    # ... with an init script's failure as the cause.
+    stranded "13. rollback: init script fails, then setns" init_script:2,setns:1+ "$session_err_text" same \
+        "polydir /var/tmp" "ok.init" "rollback failed" "setns" "every mount the session made was removed"
+    # setns and every detach fail: the caller is in a namespace with alice's
+    # instance on /tmp. Never a success: PAM_ABORT, and the line says why.
+    stranded "13. rollback: setns and detach fail (last resort)" mount:2,setns:1+,detach:1+ "$abort_text" tmp-left \
+        "polydir /var/tmp" EIO "rollback failed" "setns" "the session's mount on /tmp stays in it"
+    # A chrooted caller whose root cannot be restored after setns would be
+    # out of its chroot: PAM_ABORT. (The chroot: this namespace, bound below.)
+    local jail=/run/polyns-test/jail
+    mkdir -p "$jail"
+    mount --rbind / "$jail"
+    syslog_clear
+    rc=0
+    out=$(POLYNS_FAULT=mount:2,restore_root:1+ timeout 20 chroot "$jail" "$POLYNS_PAM_SESSION" \
+        "$MODULE_SERVICE" alice -- echo INSIDE 2>&1) || rc=$?
+    umount -R "$jail"
+    assert_eq "$rc" "$OPEN_FAILED" "13. rollback: chrooted caller, root not restored: refused ($out)"
+    assert_contains "$out" "$abort_text" "13. rollback: chrooted caller, root not restored: PAM_ABORT"
+    assert_one_error_line alice "polydir /var/tmp" EIO "rollback failed" "restore the root directory" \
+        "not the directory it was chrooted to"
+    rm -rf /var/tmp/inst/alice /run/polyns-test/inst2/alice
+    # ... and when it can be restored (the same chroot, no fault on the way
+    # back), a plain failure.
+    mount --rbind / "$jail"
+    syslog_clear
+    rc=0
+    out=$(POLYNS_FAULT=mount:2 timeout 20 chroot "$jail" "$POLYNS_PAM_SESSION" \
+        "$MODULE_SERVICE" alice -- echo INSIDE 2>&1) || rc=$?
+    umount -R "$jail"
+    assert_eq "$rc" "$OPEN_FAILED" "13. rollback: chrooted caller: refused ($out)"
+    assert_contains "$out" "$session_err_text" "13. rollback: chrooted caller, root restored: PAM_SESSION_ERR"
+    syslog_settle
+    errors=$(polyns_log err)
+    assert_not_contains "$errors" "rollback failed" "13. rollback: chrooted caller, root restored: no rollback failure"
+    rm -rf /var/tmp/inst/alice /run/polyns-test/inst2/alice
+    # A new tmpdir instance that cannot be removed stays (complete: alice's,
+    # 0700) and the line names it.
+    printf '%s\n' "/tmp /var/tmp/inst/ user:mntopts=nosuid" \
+        "/var/tmp /run/polyns-test/inst2/ tmpdir:mntopts=nosuid:iscript=ok.init" | write_conf
+    POLYNS_FAULT=init_script:2,remove_instance:1+ \
+        ATTACK_ALLOWED_CHANGES='^\+ (/var/tmp/inst/alice|/run/polyns-test/inst2/[A-Za-z0-9]+) alice alice 700 d [0-9]+$' \
+        expect_refused "13. rollback: the tmpdir instance cannot be removed" -- "polydir /var/tmp" "ok.init" \
+        "rollback failed" "the new instance is left"
+    left=$(find /run/polyns-test/inst2 -mindepth 1 -maxdepth 1 -printf '%u:%g %m %y\n')
+    assert_eq "$left" "alice:alice 700 d" "13. rollback: the instance left is complete"
+    rm -rf /var/tmp/inst/alice /run/polyns-test/inst2/*
+    # A polydir made by create= that cannot be removed stays (complete: as
+    # configured) and the line names it.
+    printf '/home/newpoly /var/tmp/inst/ user:create=0750,alice,alice\n' | write_conf
+    POLYNS_FAULT=mount,rmdir:1+ \
+        ATTACK_ALLOWED_CHANGES='^\+ (/var/tmp/inst/alice|/home/newpoly) alice alice (700|750) d [0-9]+$' \
+        expect_refused "13. rollback: the created polydir cannot be removed" -- "/home/newpoly" EIO \
+        "rollback failed" "remove created polydir /home/newpoly: rmdir: EIO"
+    assert_eq "$(stat -c '%U:%G %a' /home/newpoly)" "alice:alice 750" "13. rollback: the polydir left is complete"
+    rm -rf /var/tmp/inst/alice /home/newpoly
+    two_polydirs
+}
 
 # ------------------------------------- 13. each step fails in turn (seam)
 if [[ -f ${POLYNS_FAULTS_MODULE:-} ]]; then
@@ -120,6 +277,7 @@ EOF
             expect_refused "12. mount-max reached ($spec)" -- ENOSPC
         rm -rf /var/tmp/inst/alice /run/polyns-test/inst2/alice
     done
+    rollback_faults
     unset POLYNS_FAULT
     use_module
 else

@@ -14,6 +14,10 @@
 //                       after it, and after pam_close_session on stderr, as
 //                       "polyns-pam-session: mntns <stage>=mnt:[N]"
 //   --no-cmd            open and close the session only
+//   --cmd-after-failed-open
+//                       when pam_open_session fails, run CMD all the same
+//                       (still exit 2): it shows the state the failure left
+//                       this process in (its mount table, its cwd)
 //
 // CMD runs as root (we do not drop privileges: tests need to look around),
 // in the session's mount namespace: the module moves this process, and the
@@ -80,7 +84,7 @@ std::string mount_namespace() {
 
 int usage() {
     std::fprintf(stderr,
-                 "usage: %s [--threads] [--keep-open-fds N] [--print-ns] SERVICE USER [--] CMD...\n"
+                 "usage: %s [--threads] [--keep-open-fds N] [--print-ns] [--cmd-after-failed-open] SERVICE USER [--] CMD...\n"
                  "       %s [--threads] [--keep-open-fds N] [--print-ns] --no-cmd SERVICE USER\n",
                  program, program);
     return exit_usage;
@@ -146,6 +150,7 @@ int main(int argc, char** argv) {
     bool with_thread = false;
     bool print_ns = false;
     bool no_command = false;
+    bool cmd_after_failed_open = false;
     long extra_fds = 0;
 
     int index = 1;
@@ -155,6 +160,8 @@ int main(int argc, char** argv) {
             with_thread = true;
         } else if (argument == "--print-ns") {
             print_ns = true;
+        } else if (argument == "--cmd-after-failed-open") {
+            cmd_after_failed_open = true;
         } else if (argument == "--no-cmd") {
             no_command = true;
         } else if (argument == "--keep-open-fds") {
@@ -211,6 +218,7 @@ int main(int argc, char** argv) {
     if (status != PAM_SUCCESS) {
         std::fprintf(stderr, "%s: pam_open_session(%s, %s): %s\n", program, service, user,
                      pam_strerror(handle, status));
+        if (cmd_after_failed_open && !no_command) run_command(handle, command);
         pam_end(handle, status);
         return exit_open_failed;
     }
