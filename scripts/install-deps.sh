@@ -19,6 +19,8 @@ packages=(
     # login paths (sshd, su, runuser), a static shell for chroots, mount tools
     libpam-modules pamtester openssh-server openssh-client busybox-static
     util-linux dpkg-dev valgrind iproute2 procps
+    # a hung FUSE daemon (tests/system/hung_fuse.c, issue 6 entry 19)
+    libfuse3-dev
 )
 
 missing=()
