@@ -32,7 +32,8 @@ public:
               resolve(table_.fs_get_fstype, "mnt_fs_get_fstype") &&
               resolve(table_.fs_get_source, "mnt_fs_get_source") &&
               resolve(table_.fs_get_vfs_options, "mnt_fs_get_vfs_options") &&
-              resolve(table_.fs_get_fs_options, "mnt_fs_get_fs_options");
+              resolve(table_.fs_get_fs_options, "mnt_fs_get_fs_options") &&
+              resolve(table_.fs_get_devno, "mnt_fs_get_devno");
     }
     ~LoadedLibMount() {
         if (handle_ != nullptr) ::dlclose(handle_);

@@ -72,6 +72,7 @@ Result<std::vector<MountEntry>> read_mount_table(const std::string& mountinfo_pa
         e.vfs_options = or_empty(lm.fs_get_vfs_options(fs));
         e.fs_options = or_empty(lm.fs_get_fs_options(fs));
         e.vfs_flags = vfs_flags_of(lm, lm.fs_get_vfs_options(fs));
+        e.dev = lm.fs_get_devno(fs);
         entries.push_back(std::move(e));
     }
     return entries;

@@ -586,6 +586,42 @@ check_symlinks-never-followed() {
     assert_eq "$(from compat-px alice /home/real)" "open failed" "polyns follows no symlink in a polydir path"
 }
 
+check_user-fuse-not-entered() {
+    # alice's FUSE mount on her $HOME/tmp (fusermount3 with allow_other:
+    # user_id=1001), served by tests/system/hung_fuse.cpp.
+    local fuse=${POLYNS_HUNG_FUSE:-$POLYNS_BUILD_DIR/tests/system/polyns-hung-fuse} pid status
+    [[ -c /dev/fuse ]] || mknod -m 0666 /dev/fuse c 10 229
+    write_conf <<<'$HOME/tmp /home/inst/ user'
+    dir 000 root:root /home/inst
+    dir 0700 alice:alice /home/alice/tmp
+    rm -f "$WORK/fuse-ready"
+    "$fuse" --mount-uid 1001 --mount-gid 1001 --owner 1001:1001 --mode 0700 --answer \
+        --ready "$WORK/fuse-ready" /home/alice/tmp </dev/null >/dev/null 2>&1 &
+    pid=$!
+    until [[ -e $WORK/fuse-ready ]]; do kill -0 "$pid" || fail "the FUSE daemon died"; sleep 0.01; done
+    lp
+    assert_eq "$(from compat-lp alice /home/alice/tmp)" /home/inst/alice \
+        "pam_namespace.so walks into alice's FUSE mount and mounts over it"
+    px instance_mode=mirror
+    assert_eq "$(from compat-px alice /home/alice/tmp)" "open failed" "polyns does not enter a user's FUSE mount"
+    kill -KILL "$pid"
+    wait "$pid" 2>/dev/null || true
+    umount -l /home/alice/tmp
+    # The same daemon stopped answering: pam_namespace.so's login hangs.
+    rm -f "$WORK/fuse-ready"
+    "$fuse" --mount-uid 1001 --mount-gid 1001 --ready "$WORK/fuse-ready" /home/alice/tmp </dev/null >/dev/null 2>&1 &
+    pid=$!
+    until [[ -e $WORK/fuse-ready ]]; do kill -0 "$pid" || fail "the FUSE daemon died"; sleep 0.01; done
+    status=$(timeout -s KILL 3 "$POLYNS_PAM_SESSION" compat-lp alice -- true >/dev/null 2>&1 || echo $?)
+    assert_eq "$status" 137 "pam_namespace.so's session hangs on alice's hung FUSE mount (killed after 3 s)"
+    status=0
+    timeout -s KILL 10 "$POLYNS_PAM_SESSION" compat-px alice -- true >/dev/null 2>&1 || status=$?
+    assert_eq "$status" "$OPEN_FAILED" "polyns refuses it at once"
+    kill -KILL "$pid"
+    wait "$pid" 2>/dev/null || true
+    umount -l /home/alice/tmp
+}
+
 # ------------------------------------------------------------------ runner
 all_checks=$(declare -F | awk '{ print $3 }' | sed -n 's/^check_//p' | grep -vx output)
 checks=("$@")

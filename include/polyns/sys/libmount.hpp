@@ -36,6 +36,7 @@ struct LibMount {
     decltype(&::mnt_fs_get_source) fs_get_source;
     decltype(&::mnt_fs_get_vfs_options) fs_get_vfs_options;
     decltype(&::mnt_fs_get_fs_options) fs_get_fs_options;
+    decltype(&::mnt_fs_get_devno) fs_get_devno;
 };
 
 // dlopen("libmount.so.1") once per load of the module (or program); closed

@@ -1,6 +1,8 @@
 // libmount, for what it is good at: mount option strings and the mount table.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -30,6 +32,7 @@ struct MountEntry {
     std::string vfs_options;  // "rw,nosuid,nodev,relatime"
     std::string fs_options;   // "rw,size=1024k,mode=755"
     unsigned long vfs_flags = 0;  // vfs_options as MS_* flags
+    dev_t dev = 0;                // the filesystem's device (major:minor)
 };
 
 // The whole table of this process's mount namespace, in the kernel's order.

@@ -2,7 +2,11 @@
 // the engine tests: libmount option parsing, NSS lookups, path resolution.
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
 
 #include <catch2/catch.hpp>
 
@@ -71,5 +75,106 @@ TEST_CASE("paths are resolved without symlinks, dots or blocking", "[sys][path]"
         CHILD_CHECK(checks, fifo.ok());
         auto fifo_dir = sys::open_path(scratch + "/a/fifo", O_RDONLY | O_DIRECTORY, "t");
         CHILD_CHECK(checks, !fifo_dir.ok() && fifo_dir.error().err == ENOTDIR);
+    });
+}
+
+namespace {
+
+// tests/system/hung_fuse.cpp mounted on `dir`; killed (its connection
+// aborted, so nothing stays waiting) and unmounted when this goes away.
+class FuseDaemon {
+public:
+    FuseDaemon(const std::string& dir, const std::vector<std::string>& options) : dir_(dir) {
+        const char* program = std::getenv("POLYNS_HUNG_FUSE");
+        if (program == nullptr) return;
+        std::string ready = dir + ".ready";
+        std::vector<std::string> args{program, "--ready", ready};
+        args.insert(args.end(), options.begin(), options.end());
+        args.push_back(dir);
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            std::vector<char*> argv;
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            ::execv(program, argv.data());
+            ::_exit(127);
+        }
+        for (int i = 0; i < 500 && pid_ > 0; ++i) {
+            if (exists(ready)) {
+                started_ = true;
+                break;
+            }
+            ::usleep(10000);
+        }
+    }
+    ~FuseDaemon() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        ::umount2(dir_.c_str(), MNT_DETACH);
+    }
+    FuseDaemon(const FuseDaemon&) = delete;
+    FuseDaemon& operator=(const FuseDaemon&) = delete;
+    bool started() const { return started_; }
+
+private:
+    std::string dir_;
+    pid_t pid_ = -1;
+    bool started_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("paths never enter a user's FUSE mount, and never hang on one", "[sys][path][fuse]") {
+    if (std::getenv("POLYNS_HUNG_FUSE") == nullptr || ::access("/dev/fuse", R_OK | W_OK) != 0) {
+        WARN("no polyns-hung-fuse or /dev/fuse: skipped");
+        return;
+    }
+    auto resolver = GENERATE(sys::PathResolver::Openat2, sys::PathResolver::ComponentWalk);
+    run_isolated([&](ChildChecks& checks) {
+        sys::set_path_resolver(resolver);
+        ::alarm(60);  // a hang kills the child: reported as a failure, not a stuck suite
+        make_dir(scratch + "/alice/hung", 0755, 1001, 1001);
+        make_dir(scratch + "/alice/answering", 0755, 1001, 1001);
+        make_dir(scratch + "/root", 0755);
+        {
+            // alice's: one that never answers, one that answers (with anything she likes).
+            FuseDaemon hung(scratch + "/alice/hung", {"--mount-uid", "1001", "--mount-gid", "1001"});
+            FuseDaemon answering(scratch + "/alice/answering",
+                                 {"--mount-uid", "1001", "--mount-gid", "1001", "--answer", "--owner", "0:0"});
+            CHILD_REQUIRE(checks, hung.started() && answering.started());
+            for (const std::string& dir : {scratch + "/alice/hung", scratch + "/alice/answering"}) {
+                for (int flags : {O_PATH | O_DIRECTORY, O_RDONLY | O_DIRECTORY, O_PATH}) {
+                    auto at = sys::open_path(dir, flags, "t");
+                    CHILD_CHECK_INFO(checks, !at.ok() && at.error().err == EXDEV,
+                                     at ? dir + " opened" : at.error().message());
+                    if (!at) CHILD_CHECK_INFO(checks, at.error().message().find("FUSE") != std::string::npos,
+                                              at.error().message());
+                }
+                auto below = sys::open_path(dir + "/sub", O_PATH | O_DIRECTORY, "t");
+                CHILD_CHECK_INFO(checks, !below.ok() && below.error().err == EXDEV,
+                                 below ? "sub opened" : below.error().message());
+                auto parent = sys::open_path(scratch + "/alice", O_PATH | O_DIRECTORY, "t");
+                CHILD_REQUIRE(checks, parent.ok());
+                std::string name = dir.substr(dir.rfind('/') + 1);
+                auto by_fd = sys::open_below(parent->get(), name, O_RDONLY | O_DIRECTORY, "t", dir);
+                CHILD_CHECK_INFO(checks, !by_fd.ok() && by_fd.error().err == EXDEV,
+                                 by_fd ? "opened below" : by_fd.error().message());
+            }
+            // The directory next to them is still reached.
+            CHILD_CHECK(checks, sys::open_path(scratch + "/alice", O_RDONLY | O_DIRECTORY, "t").ok());
+        }
+        {
+            // root's (user_id=0): entered as any other filesystem.
+            FuseDaemon rooted(scratch + "/root", {"--answer", "--owner", "0:0", "--mode", "0755"});
+            CHILD_REQUIRE(checks, rooted.started());
+            auto sub = sys::open_path(scratch + "/root/sub", O_RDONLY | O_DIRECTORY, "t");
+            CHILD_CHECK_INFO(checks, sub.ok(), sub ? "" : sub.error().message());
+            auto top = sys::open_path(scratch + "/root", O_RDONLY | O_DIRECTORY, "t");
+            CHILD_CHECK_INFO(checks, top.ok(), top ? "" : top.error().message());
+            struct stat st {};
+            CHILD_CHECK(checks, top && ::fstat(top->get(), &st) == 0 && st.st_uid == 0 && S_ISDIR(st.st_mode));
+        }
+        ::alarm(0);
     });
 }

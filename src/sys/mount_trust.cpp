@@ -1,0 +1,238 @@
+#include "mount_trust.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "polyns/sys/mountinfo.hpp"
+
+namespace polyns::sys {
+namespace {
+
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U
+#endif
+
+// statmount(2) (Linux 6.8; one number on every architecture). Debian 12's
+// kernel headers predate it: the ABI is spelled out here.
+constexpr long sys_statmount = 457;
+constexpr std::uint64_t statmount_sb_basic = 0x1;
+constexpr std::uint64_t statmount_mnt_basic = 0x2;
+constexpr std::uint64_t statmount_fs_type = 0x20;
+constexpr std::uint64_t statmount_mnt_opts = 0x80;  // Linux 6.11
+constexpr std::uint64_t fuse_super_magic = 0x65735546;
+
+struct MntIdReq {  // struct mnt_id_req, MNT_ID_REQ_SIZE_VER0
+    std::uint32_t size;
+    std::uint32_t spare;
+    std::uint64_t mnt_id;
+    std::uint64_t param;
+};
+static_assert(sizeof(MntIdReq) == 24);
+
+struct StatMount {  // struct statmount; strings follow it, at the offsets given
+    std::uint32_t size;
+    std::uint32_t mnt_opts;
+    std::uint64_t mask;
+    std::uint32_t sb_dev_major;
+    std::uint32_t sb_dev_minor;
+    std::uint64_t sb_magic;
+    std::uint32_t sb_flags;
+    std::uint32_t fs_type;
+    std::uint64_t mnt_id;
+    std::uint64_t mnt_parent_id;
+    std::uint32_t mnt_id_old;
+    std::uint32_t mnt_parent_id_old;
+    std::uint64_t rest[56];  // propagation, strings, maps ... and spare room
+};
+static_assert(sizeof(StatMount) == 512);
+
+// What the walk needs to know about a mount: its filesystem type and options.
+struct MountIdentity {
+    std::string fstype;
+    std::optional<std::uint64_t> magic;
+    std::optional<std::string> options;  // the superblock's ("user_id=1001,group_id=1001,allow_other")
+    std::uint32_t old_id = 0;            // mountinfo's id, when statmount gave one
+    std::string source;                  // which call said it: statmount or /proc/self/mountinfo
+};
+
+bool is_fuse(const MountIdentity& m) {
+    // virtiofs speaks FUSE but only root mounts it (its daemon is the VMM's).
+    if (m.fstype == "virtiofs") return false;
+    if (m.magic && *m.magic == fuse_super_magic) return true;
+    std::string_view t = m.fstype;
+    return t == "fuse" || t == "fuseblk" || t.starts_with("fuse.") || t.starts_with("fuseblk.");
+}
+
+// The value of `key=` in a comma-separated option string.
+std::optional<std::string> option_value(const std::string& options, std::string_view key) {
+    std::size_t pos = 0;
+    while (pos <= options.size()) {
+        std::size_t end = options.find(',', pos);
+        if (end == std::string::npos) end = options.size();
+        std::string_view opt(options.data() + pos, end - pos);
+        if (opt.size() > key.size() && opt.starts_with(key) && opt[key.size()] == '=')
+            return std::string(opt.substr(key.size() + 1));
+        pos = end + 1;
+    }
+    return std::nullopt;
+}
+
+enum class Asked { Answered, Unsupported, Failed };
+
+// statmount by the unique mount id. Unsupported: no statmount here (old
+// kernel, or a seccomp filter that answers ENOSYS/EPERM).
+Asked ask_statmount(std::uint64_t unique_id, MountIdentity& out, int& err) {
+    std::uint64_t wanted = statmount_sb_basic | statmount_mnt_basic | statmount_fs_type | statmount_mnt_opts;
+    std::vector<std::uint64_t> buffer(4096 / sizeof(std::uint64_t));
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        MntIdReq req{sizeof(MntIdReq), 0, unique_id, wanted};
+        std::size_t bytes = buffer.size() * sizeof(std::uint64_t);
+        if (::syscall(sys_statmount, &req, buffer.data(), bytes, 0) == 0) {
+            StatMount head{};
+            std::memcpy(&head, buffer.data(), sizeof head);
+            const char* strings = reinterpret_cast<const char*>(buffer.data()) + sizeof head;
+            std::size_t strings_size = head.size > sizeof head ? head.size - sizeof head : 0;
+            auto string_at = [&](std::uint32_t offset) -> std::optional<std::string> {
+                if (offset >= strings_size) return std::nullopt;
+                return std::string(strings + offset, ::strnlen(strings + offset, strings_size - offset));
+            };
+            if (head.mask & statmount_sb_basic) out.magic = head.sb_magic;
+            if (head.mask & statmount_mnt_basic) out.old_id = head.mnt_id_old;
+            if (head.mask & statmount_fs_type) out.fstype = string_at(head.fs_type).value_or("");
+            // An empty option string is not reported as a string at all.
+            if (head.mask & statmount_mnt_opts) out.options = string_at(head.mnt_opts).value_or("");
+            out.source = "statmount";
+            return Asked::Answered;
+        }
+        err = errno;
+        if (err == EINTR) continue;
+        if (err == EOVERFLOW) {
+            buffer.resize(buffer.size() * 4);
+            continue;
+        }
+        // 6.8-6.10 know no STATMOUNT_MNT_OPTS; the mount table has them.
+        if (err == EINVAL && (wanted & statmount_mnt_opts) != 0) {
+            wanted &= ~statmount_mnt_opts;
+            continue;
+        }
+        return err == ENOSYS || err == EPERM ? Asked::Unsupported : Asked::Failed;
+    }
+    return Asked::Failed;
+}
+
+// The mount table (libmount), by mountinfo's mount id or, on kernels
+// without one in statx (< 5.8), by the filesystem's device.
+Asked ask_mount_table(std::optional<std::uint32_t> old_id, dev_t dev, MountIdentity& out, int& err) {
+    auto table = read_mount_table();
+    if (!table) {
+        err = table.error().err;
+        return Asked::Failed;
+    }
+    for (const MountEntry& e : *table) {
+        bool match = old_id ? e.id == static_cast<int>(*old_id) : e.dev == dev;
+        if (!match) continue;
+        out.fstype = e.fstype;
+        out.options = e.fs_options;
+        out.source = "/proc/self/mountinfo";
+        return Asked::Answered;
+    }
+    err = ENOENT;
+    return Asked::Failed;
+}
+
+Error unknown_mount(const std::string& step, const std::string& path, const std::string& mount_point,
+                    const std::string& syscall, int err) {
+    return make_error(step, path, syscall, err,
+                      "cannot tell which filesystem is mounted at " + mount_point +
+                          "; not entering it (a user's FUSE filesystem there would stall the login)",
+                      "check what is mounted at " + mount_point + " (findmnt " + mount_point + ")");
+}
+
+Result<MountIdentity> identify(int fd, const MountProbe& probe, const std::string& mount_point,
+                               const std::string& step, const std::string& path) {
+    MountIdentity m;
+    int err = 0;
+    if (probe.id_kind == MountProbe::IdKind::Unique) {
+        Asked asked = ask_statmount(probe.mount_id, m, err);
+        if (asked == Asked::Failed) return unknown_mount(step, path, mount_point, "statmount", err);
+        if (asked == Asked::Answered) {
+            if (m.options || !is_fuse(m)) return m;
+            // A FUSE mount on 6.8-6.10: its user_id= is in the mount table.
+            MountIdentity listed;
+            if (ask_mount_table(m.old_id, 0, listed, err) != Asked::Answered)
+                return unknown_mount(step, path, mount_point, "/proc/self/mountinfo", err);
+            m.options = listed.options;
+            return m;
+        }
+        // No statmount: mountinfo's id of the same mount, from statx again.
+        struct statx stx {};
+        if (::statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, STATX_MNT_ID, &stx) != 0)
+            return unknown_mount(step, path, mount_point, "statx", errno);
+        if ((stx.stx_mask & STATX_MNT_ID) == 0) return unknown_mount(step, path, mount_point, "statx", ENOSYS);
+        if (ask_mount_table(static_cast<std::uint32_t>(stx.stx_mnt_id), 0, m, err) != Asked::Answered)
+            return unknown_mount(step, path, mount_point, "/proc/self/mountinfo", err);
+        return m;
+    }
+    std::optional<std::uint32_t> old_id;
+    if (probe.id_kind == MountProbe::IdKind::Old) old_id = static_cast<std::uint32_t>(probe.mount_id);
+    if (ask_mount_table(old_id, probe.dev, m, err) != Asked::Answered)
+        return unknown_mount(step, path, mount_point, "/proc/self/mountinfo", err);
+    return m;
+}
+
+}  // namespace
+
+Result<MountProbe> probe_mount(int fd, const std::string& step, const std::string& path) {
+    // AT_STATX_DONT_SYNC: FUSE answers from its cache instead of sending
+    // GETATTR. A FUSE mount root may not search (no allow_other) says EACCES:
+    // nothing to enter there anyway.
+    struct statx stx {};
+    if (::statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC,
+                STATX_TYPE | STATX_MNT_ID_UNIQUE, &stx) != 0)
+        return make_error(step, path, "statx", errno);
+    MountProbe probe;
+    if (stx.stx_mask & STATX_MNT_ID_UNIQUE) {
+        probe.id_kind = MountProbe::IdKind::Unique;
+        probe.mount_id = stx.stx_mnt_id;
+    } else if (stx.stx_mask & STATX_MNT_ID) {
+        probe.id_kind = MountProbe::IdKind::Old;
+        probe.mount_id = stx.stx_mnt_id;
+    }
+    probe.dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+    probe.type = stx.stx_mode & S_IFMT;
+    return probe;
+}
+
+bool same_mount(const MountProbe& a, const MountProbe& b) {
+    if (a.id_kind != MountProbe::IdKind::None && a.id_kind == b.id_kind) return a.mount_id == b.mount_id;
+    return a.dev == b.dev;
+}
+
+Result<void> check_crossed_mount(int fd, const MountProbe& probe, const std::string& mount_point,
+                                 const std::string& step, const std::string& path) {
+    auto identity = identify(fd, probe, mount_point, step, path);
+    if (!identity) return identity.error();
+    const MountIdentity& m = *identity;
+    if (!is_fuse(m)) return {};
+    std::optional<std::string> owner = m.options ? option_value(*m.options, "user_id") : std::nullopt;
+    if (owner && *owner == "0") return {};  // root's: an admin's network filesystem, say
+    std::string fstype = m.fstype.empty() ? "fuse" : m.fstype;
+    std::string who = owner ? "uid " + *owner : "an unknown user";
+    return make_error(step, path, m.source, EXDEV,
+                      "a FUSE filesystem mounted by " + who + " (" + fstype + ", user_id=" +
+                          owner.value_or("?") + ") is at " + mount_point +
+                          "; not entered: its daemon could stall the login",
+                      "fusermount3 -u " + mount_point +
+                          ", and keep user-mounted FUSE filesystems off polydirs, templates and instances");
+}
+
+}  // namespace polyns::sys
