@@ -138,7 +138,24 @@ void Walk::remove_entry(const std::string& name, unsigned char type, RemovalRepo
         }
         // Replaced by a directory since readdir: treat it as one.
     }
-    UniqueFd child(::openat(dir_fd, name.c_str(), dir_open_flags));
+    // O_PATH first: crossing into a mount asks its filesystem nothing, and
+    // statx without sync neither. A mount is never entered (a user's FUSE
+    // mount would hang the logout on an open); only then is it opened for reading.
+    UniqueFd where(::openat(dir_fd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!where) {
+        if (errno != ENOENT) keep(name, errno_text(errno), report);
+        return;
+    }
+    auto where_pos = mount_position(where.get(), step_remove, root_path_);
+    if (!where_pos) {
+        keep(name, "cannot stat", report);
+        return;
+    }
+    if (!same_mount(*where_pos)) {
+        keep(name, "a mount point; not crossed", report);
+        return;
+    }
+    UniqueFd child(::openat(where.get(), ".", dir_open_flags));
     if (!child) {
         int err = errno;
         if (err == ENOENT) return;

@@ -159,3 +159,37 @@ write_conf <<'EOF'
 EOF
 expect_opened "19. polydir is root's slow FUSE mount (200 ms per answer)" /home/rootfuse
 stop_fuse
+
+# --------- d. at close: alice's hung FUSE mount inside her tmpdir instance
+# She mounts it (in her session, through the template path she can reach)
+# on a directory of her temporary instance; the close removes the instance
+# and must neither enter it nor wait for it.
+write_conf <<'EOF2'
+/home/shared /var/tmp/inst/ tmpdir
+EOF2
+rm -rf /var/tmp/inst/*
+cat >"$POLYNS_TEST_ROOT/attack-fuse-inside.sh" <<EOF2
+set -e
+instance=\$(ls -d /var/tmp/inst/*)  # the session's temporary instance, the only one
+mkdir "\$instance/mnt" && chown alice:alice "\$instance/mnt"
+"$HUNG_FUSE" --mount-uid 1001 --mount-gid 1001 --owner 1001:1001 --ready "$POLYNS_TEST_ROOT/attack-fuse-inside.ready" \
+    "\$instance/mnt" </dev/null >/dev/null 2>&1 &
+echo \$! >"$POLYNS_TEST_ROOT/attack-fuse-inside.pid"
+until [[ -e $POLYNS_TEST_ROOT/attack-fuse-inside.ready ]]; do sleep 0.01; done
+EOF2
+syslog_clear
+rc=0
+timeout 20 "$POLYNS_PAM_SESSION" "$MODULE_SERVICE" alice -- bash "$POLYNS_TEST_ROOT/attack-fuse-inside.sh" \
+    >/dev/null 2>&1 || rc=$?
+inside_pid=$(cat "$POLYNS_TEST_ROOT/attack-fuse-inside.pid" 2>/dev/null || true)
+[[ -z $inside_pid ]] || kill -KILL "$inside_pid" 2>/dev/null || true
+[[ $rc != 124 ]] || fail "19. d. the close hung on alice's FUSE mount inside her tmpdir instance"
+# As with any mount inside a tmpdir instance (attack_cleanup.sh 11.2): the
+# mount point stays, named, and the close says it could not remove everything.
+assert_eq "$rc" 3 "19. d. the session closes without removing alice's FUSE mount point (exit 3)"
+pass "19. d. the close did not wait for alice's hung FUSE daemon"
+syslog_settle
+assert_contains "$(polyns_log warning)" "/mnt (a mount point; not crossed)" \
+    "19. d. the close left the mount point alone and said why"
+assert_one_error_line alice "could not remove everything"
+rm -rf /var/tmp/inst/*
