@@ -40,19 +40,26 @@ Result<std::string> read_trusted_file(const std::string& path, bool check_trust,
     if (static_cast<std::size_t>(st.st_size) > max_size)
         return make_error("read config", path, "", 0,
                           "larger than " + std::to_string(max_size) + " bytes; refusing it");
-    std::string text;
-    char buf[65536];
+    // Read straight into the string, sized from fstat (+1 to notice growth).
+    // No big stack buffer: -fstack-clash-protection touches each of its
+    // pages, and in a login process just forked every one is a page fault.
+    std::string text(std::min(static_cast<std::size_t>(st.st_size), max_size) + 1, '\0');
+    std::size_t used = 0;
     for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (used == text.size()) {
+            if (used > max_size) return make_error("read config", path, "", 0, "grew past the size limit while read");
+            text.resize(std::min(text.size() * 2, max_size + 1));
+        }
+        ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
         if (n < 0) {
             if (errno == EINTR) continue;
             return make_error("read config", path, "read", errno);
         }
         if (n == 0) break;
-        if (text.size() + static_cast<std::size_t>(n) > max_size)
-            return make_error("read config", path, "", 0, "grew past the size limit while read");
-        text.append(buf, static_cast<std::size_t>(n));
+        used += static_cast<std::size_t>(n);
     }
+    if (used > max_size) return make_error("read config", path, "", 0, "grew past the size limit while read");
+    text.resize(used);
     return text;
 }
 
