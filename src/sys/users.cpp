@@ -103,26 +103,35 @@ Result<Identity> lookup_identity(const std::string& user, GroupNames groups) {
     return id;
 }
 
-std::optional<uid_t> NssNameResolver::uid_of(const std::string& user) const {
+const std::optional<NssNameResolver::PasswdIds>& NssNameResolver::passwd_ids(const std::string& user) const {
+    if (auto known = users_.find(user); known != users_.end()) return known->second;
     std::vector<char> buf;
-    if (auto pw = find_passwd(user, buf)) return pw->pw_uid;
+    std::optional<PasswdIds> ids;
+    if (auto pw = find_passwd(user, buf)) ids = PasswdIds{pw->pw_uid, pw->pw_gid};
+    return users_.emplace(user, ids).first->second;
+}
+
+std::optional<uid_t> NssNameResolver::uid_of(const std::string& user) const {
+    if (const auto& ids = passwd_ids(user)) return ids->uid;
     if (auto n = all_digits(user)) return static_cast<uid_t>(*n);
     return std::nullopt;
 }
 
 std::optional<gid_t> NssNameResolver::gid_of(const std::string& group) const {
+    if (auto known = groups_.find(group); known != groups_.end()) return known->second;
     std::vector<char> buf;
     struct group gr {};
     struct group* found = nullptr;
+    std::optional<gid_t> gid;
     if (nss_lookup(::getgrnam_r, group.c_str(), gr, found, buf, _SC_GETGR_R_SIZE_MAX) == 0 && found != nullptr)
-        return gr.gr_gid;
-    if (auto n = all_digits(group)) return static_cast<gid_t>(*n);
-    return std::nullopt;
+        gid = gr.gr_gid;
+    else if (auto n = all_digits(group))
+        gid = static_cast<gid_t>(*n);
+    return groups_.emplace(group, gid).first->second;
 }
 
 std::optional<gid_t> NssNameResolver::primary_gid_of(const std::string& user) const {
-    std::vector<char> buf;
-    if (auto pw = find_passwd(user, buf)) return pw->pw_gid;
+    if (const auto& ids = passwd_ids(user)) return ids->gid;
     return std::nullopt;
 }
 

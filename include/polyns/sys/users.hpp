@@ -1,6 +1,7 @@
 // Users and groups through NSS (getpwnam_r, getgrouplist, getgrgid_r, getgrnam_r).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -22,11 +23,26 @@ Result<Identity> lookup_identity(const std::string& user, GroupNames groups = Gr
 
 // NameResolver over NSS. A name that is not found but is all digits is taken
 // as a numeric id (create=0750,1001,1001).
+//
+// Answers are kept for the resolver's life (one session): every rule's user
+// list names the same few users ("root"), and each NSS lookup reads the
+// passwd source again.
 class NssNameResolver final : public NameResolver {
 public:
     std::optional<uid_t> uid_of(const std::string& user) const override;
     std::optional<gid_t> gid_of(const std::string& group) const override;
     std::optional<gid_t> primary_gid_of(const std::string& user) const override;
+
+private:
+    struct PasswdIds {
+        uid_t uid;
+        gid_t gid;
+    };
+    // nullopt: no such user.
+    const std::optional<PasswdIds>& passwd_ids(const std::string& user) const;
+
+    mutable std::map<std::string, std::optional<PasswdIds>, std::less<>> users_;
+    mutable std::map<std::string, std::optional<gid_t>, std::less<>> groups_;
 };
 
 }  // namespace polyns::sys
