@@ -197,8 +197,14 @@ Result<MountProbe> probe_mount(int fd, const std::string& step, const std::strin
     // nothing to enter there anyway.
     struct statx stx {};
     if (::statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC,
-                STATX_TYPE | STATX_MNT_ID_UNIQUE, &stx) != 0)
-        return make_error(step, path, "statx", errno);
+                STATX_TYPE | STATX_MNT_ID_UNIQUE, &stx) != 0) {
+        int err = errno;
+        if (err == EACCES)
+            return make_error(step, path, "statx", err,
+                              "root may not look at what is there (a user's FUSE mount without allow_other?)",
+                              "check what is mounted on the way to " + path + " (findmnt)");
+        return make_error(step, path, "statx", err);
+    }
     MountProbe probe;
     if (stx.stx_mask & STATX_MNT_ID_UNIQUE) {
         probe.id_kind = MountProbe::IdKind::Unique;

@@ -3,7 +3,7 @@
 //
 //   polyns-hung-fuse [--mount-uid UID] [--mount-gid GID] [--owner UID:GID]
 //                    [--mode OCTAL] [--answer] [--answer-to COMM]...
-//                    [--delay-ms N] [--log FILE] --ready FILE MOUNTPOINT
+//                    [--delay-ms N] [--log FILE] [--no-allow-other] --ready FILE MOUNTPOINT
 //
 // Mounts a FUSE filesystem at MOUNTPOINT with allow_other, as fusermount3
 // would for a user on a host whose /etc/fuse.conf has user_allow_other: the
@@ -17,7 +17,8 @@
 //    point), everyone else still waits forever.
 // Answers describe an empty root directory, and an empty directory "sub" in
 // it, owned by --owner with --mode. --log FILE gets one line per request:
-// "OPCODE PID COMM answered|ignored". Killing the daemon (SIGKILL) aborts the
+// "OPCODE PID COMM answered|ignored". --no-allow-other: fusermount3's default
+// (only the mounting user may enter; root neither). Killing the daemon (SIGKILL) aborts the
 // connection: every waiting request fails with ENOTCONN; then `umount -l`.
 //
 // It mounts with mount(2) itself (it runs as root in the test harness) and
@@ -51,6 +52,7 @@ struct Settings {
     gid_t owner_gid = 0;
     mode_t mode = 0755;
     bool answer = false;
+    bool allow_other = true;
     int delay_ms = 0;
     std::set<std::string> answer_to;
     std::string log_file;
@@ -184,6 +186,8 @@ void parse_args(int argc, char** argv) {
             g_settings.mode = parse_number(value(), 8, "mode") & 07777;
         } else if (arg == "--answer") {
             g_settings.answer = true;
+        } else if (arg == "--no-allow-other") {
+            g_settings.allow_other = false;
         } else if (arg == "--answer-to") {
             g_settings.answer_to.insert(value());
         } else if (arg == "--log") {
@@ -227,7 +231,7 @@ int main(int argc, char** argv) {
     std::snprintf(rootmode, sizeof rootmode, "%o", static_cast<unsigned>(S_IFDIR | g_settings.mode));
     std::string options = "fd=" + std::to_string(dev_fd) + ",rootmode=" + rootmode +
               ",user_id=" + std::to_string(g_settings.mount_uid) +
-              ",group_id=" + std::to_string(g_settings.mount_gid) + ",allow_other";
+              ",group_id=" + std::to_string(g_settings.mount_gid) + (g_settings.allow_other ? ",allow_other" : "");
     if (::mount("polyns-hung", g_settings.mountpoint.c_str(), "fuse.polyns-hung", MS_NOSUID | MS_NODEV,
                 options.c_str()) != 0)
         die("mount on " + g_settings.mountpoint + ": " + std::strerror(errno));

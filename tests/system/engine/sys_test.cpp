@@ -197,6 +197,15 @@ TEST_CASE("paths never enter a user's FUSE mount, and never hang on one", "[sys]
                 CHILD_CHECK_INFO(checks, !by_fd.ok() && by_fd.error().err == EXDEV,
                                  by_fd ? "opened below" : by_fd.error().message());
             }
+            // fusermount3's default, without allow_other: root may not even
+            // stat it (EACCES, no request), and is told why.
+            make_dir(scratch + "/alice/private", 0755, 1001, 1001);
+            FuseDaemon private_mount(scratch + "/alice/private", {"--mount-uid", "1001", "--no-allow-other"});
+            CHILD_REQUIRE(checks, private_mount.started());
+            auto denied = sys::open_path(scratch + "/alice/private", O_RDONLY | O_DIRECTORY, "t");
+            CHILD_CHECK_INFO(checks, !denied.ok() && denied.error().err == EACCES &&
+                                         denied.error().message().find("allow_other") != std::string::npos,
+                             denied ? "opened" : denied.error().message());
             // The directory next to them is still reached.
             CHILD_CHECK(checks, sys::open_path(scratch + "/alice", O_RDONLY | O_DIRECTORY, "t").ok());
         }
