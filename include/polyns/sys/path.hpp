@@ -1,6 +1,9 @@
 // Safe path resolution (DESIGN invariant 1 and 12): absolute paths are opened
 // without following any symlink in any component, magic links included, and
 // without "." / ".." components; opens never block (O_PATH, or O_NONBLOCK).
+// Every mount point on the way is crossed with an O_PATH open and identified
+// first (src/sys/mount_trust.hpp): a FUSE filesystem a user mounted is never
+// entered, so no request ever waits for her daemon (EXDEV, naming it).
 #pragma once
 
 #include <string>
