@@ -283,12 +283,14 @@ int run_benchmark(const Settings& s) {
     const int users_needed = std::max(1, s.storm_workers > 0 ? s.storm_users : 1);
     // The parent is set up like a login program just before it opens a
     // session (sshd, su, login, cron): the user was resolved through NSS
-    // (bench_users) and something was logged, so the time zone is loaded. Each
-    // child inherits that, as the session process of those programs does;
-    // otherwise every subject would pay glibc's first-use costs per cycle.
+    // (bench_users) and it has logged, so the time zone is loaded and its
+    // syslog socket is connected. Each child inherits that, as the session
+    // process of those programs does; otherwise every subject would pay
+    // glibc's first-use costs per cycle.
     const std::vector<BenchUser> users = bench_users(users_needed);
     const BenchUser& user = users.front();
     ::tzset();
+    ::openlog("polyns-bench", LOG_NDELAY, LOG_AUTHPRIV);
 
     Report report;
     report.build_type = POLYNS_BENCH_BUILD_TYPE;
@@ -312,8 +314,8 @@ int run_benchmark(const Settings& s) {
     world.set_init_script(false);
     report.notes.push_back("namespace.init absent in the main runs: neither module forks a script, like the "
                            "kernel floor; the 'init' run restores Debian's script (both modules then run it)");
-    report.notes.push_back("the parent resolved the users (NSS) and loaded the time zone before forking, as a "
-                           "login program has when it opens a session; every subject's child inherits that");
+    report.notes.push_back("the parent resolved the users (NSS), loaded the time zone and connected to syslog before "
+                           "forking, as a login program has when it opens a session; every subject's child inherits that");
     report.notes.push_back("polyns reads its config with conf=" + std::string(polyns_config_path) +
                            " (Linux-PAM has no such option and reads " + linux_pam_config_path + ")");
 
