@@ -177,7 +177,7 @@ struct Failure {
     std::string what;
 };
 
-// Subjects interleaved A B C D E A B C D E ...: slow drift of the machine
+// Subjects interleaved A B C ... A B C ...: slow drift of the machine
 // (another build on the other core) lands on all of them alike.
 RunResult measure(const Settings& s, World& world, const std::vector<Subject>& subjects, const BenchUser& user,
                   int mounts_requested, std::vector<Failure>& failures) {
@@ -299,7 +299,7 @@ int run_benchmark(const Settings& s) {
     report.module = module_info(s.module_path);
 
     std::vector<Subject> subjects{subject(SubjectKind::Fork), subject(SubjectKind::PamFloor),
-                                  subject(SubjectKind::Kernel)};
+                                  subject(SubjectKind::ModuleFloor), subject(SubjectKind::Kernel)};
     const bool have_linux_pam = linux_pam_module_present();
     if (have_linux_pam) subjects.push_back(subject(SubjectKind::LinuxPam));
     else report.notes.push_back("pam_namespace.so not found: the Linux-PAM subject was skipped");

@@ -14,7 +14,7 @@ namespace {
 
 std::string floor_of(const std::string& name) {
     if (name == "kernel") return "fork";
-    if (name == "linux-pam" || name == "polyns") return "pam-floor";
+    if (name == "module-floor" || name == "linux-pam" || name == "polyns") return "pam-floor";
     return "";
 }
 
@@ -50,7 +50,7 @@ nlohmann::json summary_json(const Summary& s) {
 
 nlohmann::json optional_json(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
 
-const char* subject_order[] = {"fork", "pam-floor", "kernel", "linux-pam", "polyns"};
+const char* subject_order[] = {"fork", "pam-floor", "module-floor", "kernel", "linux-pam", "polyns"};
 
 }  // namespace
 
@@ -90,6 +90,14 @@ std::optional<double> RunResult::ratio(const std::string& numerator, const std::
     return *a / *b;
 }
 
+std::optional<double> RunResult::beyond_module_ratio(Metric m) const {
+    auto polyns = overhead("polyns", m);
+    auto module = overhead("module-floor", m);
+    auto kernel = overhead("kernel", m);
+    if (!polyns || !module || !kernel || *kernel <= 0) return std::nullopt;
+    return (*polyns - *module) / *kernel;
+}
+
 ModuleInfo module_info(const std::string& path) {
     ModuleInfo info;
     info.path = path;
@@ -126,7 +134,8 @@ void print_block(const Report& report, Metric m) {
                                             : "CPU time of the child (user+system, from wait4), us median/p90:");
     std::printf("%-22s", "mounts, polydirs");
     for (const char* name : subject_order) std::printf(" %13s", name);
-    std::printf(" | %8s %8s %8s | %8s %8s\n", "ovh:kern", "ovh:lpam", "ovh:pns", "pns/kern", "pns/lpam");
+    std::printf(" | %8s %8s %8s %8s | %8s %8s %12s\n", "ovh:mod", "ovh:kern", "ovh:lpam", "ovh:pns", "pns/kern",
+                "pns/lpam", "(pns-mod)/kern");
     for (const RunResult& run : report.runs) {
         std::string label = std::to_string(run.mounts) + " mnt, " + std::to_string(run.polydirs) + " pd" +
                             (run.init_script ? ", init" : "");
@@ -140,11 +149,13 @@ void print_block(const Report& report, Metric m) {
             if (it != table.end() && it->second.failures > 0) cell += "!" + std::to_string(it->second.failures);
             std::printf(" %13s", cell.c_str());
         }
-        std::printf(" | %8s %8s %8s | %8s %8s\n", opt_fixed(run.overhead("kernel", m), 0).c_str(),
+        std::printf(" | %8s %8s %8s %8s | %8s %8s %12s\n", opt_fixed(run.overhead("module-floor", m), 0).c_str(),
+                    opt_fixed(run.overhead("kernel", m), 0).c_str(),
                     opt_fixed(run.overhead("linux-pam", m), 0).c_str(),
                     opt_fixed(run.overhead("polyns", m), 0).c_str(),
                     opt_fixed(run.ratio("polyns", "kernel", m), 2).c_str(),
-                    opt_fixed(run.ratio("polyns", "linux-pam", m), 2).c_str());
+                    opt_fixed(run.ratio("polyns", "linux-pam", m), 2).c_str(),
+                    opt_fixed(run.beyond_module_ratio(m), 2).c_str());
     }
 }
 
@@ -152,11 +163,12 @@ void print_block(const Report& report, Metric m) {
 
 void print_table(const Report& report) {
     std::printf("polyns-bench: build %s, %d measured cycles per subject (after %d warm-up), subjects "
-                "interleaved A B C D E A B ...; a cycle is fork -> pam_start -> pam_open_session -> "
+                "interleaved (A B C ... A B C ...); a cycle is fork -> pam_start -> pam_open_session -> "
                 "pam_close_session -> pam_end -> exit -> reap\n",
                 report.build_type.c_str(), report.cycles, report.warmup);
     std::printf("overhead = median(subject) - median(its floor): fork floor for the kernel floor, PAM floor "
-                "(pam_permit) for the modules\n");
+                "(pam_permit) for the modules; module-floor = the PAM floor plus a module that does nothing "
+                "(what loading any module costs)\n");
     std::printf("module: %s, %lld bytes on disk, %lld bytes loaded (text+data+bss); NEEDED:",
                 report.module.path.c_str(), report.module.size_bytes, report.module.loaded_bytes);
     for (const auto& n : report.module.needed) std::printf(" %s", n.c_str());
@@ -201,6 +213,16 @@ std::vector<std::string> target_lines(const Report& report, bool& all_met) {
         }
     }
     for (const RunResult& run : report.runs) {
+        if (run.init_script) continue;
+        auto b = run.beyond_module_ratio();
+        auto module = run.overhead("module-floor");
+        if (b && module)
+            lines.push_back("INFO (overhead(polyns) - overhead(module floor))/overhead(kernel floor) = " + fixed(*b, 2) +
+                            " at " + std::to_string(run.mounts) + " mounts, " + std::to_string(run.polydirs) +
+                            " polydirs: polyns beyond loading a module (" + fixed(*module, 0) + " us)" +
+                            cpu_note(run.beyond_module_ratio(Metric::Cpu)));
+    }
+    for (const RunResult& run : report.runs) {
         if (!run.init_script) continue;
         auto l = run.ratio("polyns", "linux-pam");
         if (l)
@@ -235,17 +257,21 @@ nlohmann::json to_json(const Report& report) {
         r["polydirs"] = run.polydirs;
         r["init_script_present"] = run.init_script;
         for (const auto& [name, summary] : run.subjects) r["subjects"][name] = summary_json(summary);
-        r["overhead_us"] = {{"kernel", optional_json(run.overhead("kernel"))},
+        r["overhead_us"] = {{"module-floor", optional_json(run.overhead("module-floor"))},
+                            {"kernel", optional_json(run.overhead("kernel"))},
                             {"linux-pam", optional_json(run.overhead("linux-pam"))},
                             {"polyns", optional_json(run.overhead("polyns"))}};
         r["ratios"] = {{"polyns_over_kernel", optional_json(run.ratio("polyns", "kernel"))},
-                       {"polyns_over_linux_pam", optional_json(run.ratio("polyns", "linux-pam"))}};
+                       {"polyns_over_linux_pam", optional_json(run.ratio("polyns", "linux-pam"))},
+                       {"polyns_beyond_module_over_kernel", optional_json(run.beyond_module_ratio())}};
         for (const auto& [name, summary] : run.cpu) r["subjects_cpu"][name] = summary_json(summary);
-        r["overhead_cpu_us"] = {{"kernel", optional_json(run.overhead("kernel", Metric::Cpu))},
+        r["overhead_cpu_us"] = {{"module-floor", optional_json(run.overhead("module-floor", Metric::Cpu))},
+                                {"kernel", optional_json(run.overhead("kernel", Metric::Cpu))},
                                 {"linux-pam", optional_json(run.overhead("linux-pam", Metric::Cpu))},
                                 {"polyns", optional_json(run.overhead("polyns", Metric::Cpu))}};
         r["ratios_cpu"] = {{"polyns_over_kernel", optional_json(run.ratio("polyns", "kernel", Metric::Cpu))},
-                           {"polyns_over_linux_pam", optional_json(run.ratio("polyns", "linux-pam", Metric::Cpu))}};
+                           {"polyns_over_linux_pam", optional_json(run.ratio("polyns", "linux-pam", Metric::Cpu))},
+                           {"polyns_beyond_module_over_kernel", optional_json(run.beyond_module_ratio(Metric::Cpu))}};
         j["runs"].push_back(r);
     }
     j["storms"] = nlohmann::json::array();

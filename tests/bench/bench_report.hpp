@@ -43,6 +43,9 @@ struct RunResult {
     std::optional<double> overhead(const std::string& name, Metric m = Metric::Wall) const;
     std::optional<double> ratio(const std::string& numerator, const std::string& denominator,
                                 Metric m = Metric::Wall) const;
+    // What polyns adds beyond loading any module, over the kernel floor:
+    // (overhead(polyns) - overhead(module floor)) / overhead(kernel floor).
+    std::optional<double> beyond_module_ratio(Metric m = Metric::Wall) const;
 };
 
 struct StormResult {

@@ -106,6 +106,7 @@ Subject subject(SubjectKind kind) {
     switch (kind) {
     case SubjectKind::Fork: return {kind, "fork", ""};
     case SubjectKind::PamFloor: return {kind, "pam-floor", service_pam_floor};
+    case SubjectKind::ModuleFloor: return {kind, "module-floor", service_module_floor};
     case SubjectKind::Kernel: return {kind, "kernel", ""};
     case SubjectKind::LinuxPam: return {kind, "linux-pam", service_linux_pam};
     case SubjectKind::Polyns: return {kind, "polyns", service_polyns};
@@ -174,6 +175,7 @@ CycleResult run_cycle(const Subject& s, const std::string& user, const std::vect
         case SubjectKind::Fork: break;
         case SubjectKind::Kernel: code = kernel_floor(steps); break;
         case SubjectKind::PamFloor:
+        case SubjectKind::ModuleFloor:
         case SubjectKind::LinuxPam:
         case SubjectKind::Polyns: code = pam_cycle(s.service, user); break;
         }

@@ -14,6 +14,7 @@ namespace polyns::bench {
 enum class SubjectKind {
     Fork,      // the child exits at once
     PamFloor,  // pam_start, open, close, pam_end on a pam_permit-only service
+    ModuleFloor,  // the PAM floor plus a module that does nothing (noop_module.cpp)
     Kernel,    // the syscalls polyns needs, without PAM
     LinuxPam,  // Linux-PAM's pam_namespace.so
     Polyns,    // pam_polyns.so
@@ -21,7 +22,7 @@ enum class SubjectKind {
 
 struct Subject {
     SubjectKind kind;
-    std::string name;     // "fork", "pam-floor", "kernel", "linux-pam", "polyns"
+    std::string name;     // "fork", "pam-floor", "module-floor", "kernel", "linux-pam", "polyns"
     std::string service;  // PAM service for the PAM subjects
 };
 

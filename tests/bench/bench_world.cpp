@@ -103,6 +103,18 @@ std::string linux_pam_template_of(int i) {
     return std::string(bench_root) + "/lptmpl/" + two_digits(i);
 }
 
+// The module floor's no-op module, built next to polyns-bench.
+std::string noop_module_path() {
+    char exe[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) die("readlink /proc/self/exe", errno);
+    std::string dir(exe, static_cast<std::size_t>(n));
+    dir.erase(dir.rfind('/'));
+    std::string path = dir + "/pam_bench_noop.so";
+    if (::access(path.c_str(), R_OK) != 0) die(path + " (build it: ninja tests/bench/pam_bench_noop.so)", errno);
+    return path;
+}
+
 }  // namespace
 
 void require_harness_namespace() {
@@ -158,6 +170,8 @@ void World::configure(int polydirs) {
     write_file(linux_pam_config_path, linux_pam_conf, 0644);
 
     write_file(std::string("/etc/pam.d/") + service_pam_floor, "session required pam_permit.so\n", 0644);
+    write_file(std::string("/etc/pam.d/") + service_module_floor,
+               "session required pam_permit.so\nsession required " + noop_module_path() + "\n", 0644);
     write_file(std::string("/etc/pam.d/") + service_linux_pam, "session required pam_namespace.so\n", 0644);
     write_file(std::string("/etc/pam.d/") + service_polyns,
                "session required " + module_path_ + " conf=" + polyns_config_path + "\n", 0644);

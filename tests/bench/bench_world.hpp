@@ -13,6 +13,7 @@ namespace polyns::bench {
 
 // PAM services the benchmark writes into the private /etc/pam.d.
 inline constexpr const char* service_pam_floor = "polyns-bench-permit";
+inline constexpr const char* service_module_floor = "polyns-bench-noop";  // pam_permit + a no-op module
 inline constexpr const char* service_linux_pam = "polyns-bench-linux-pam";
 inline constexpr const char* service_polyns = "polyns-bench-polyns";
 inline constexpr const char* service_polyns_loop = "polyns-bench-loop";  // + unmount_on_close
