@@ -13,6 +13,15 @@
 // both operator new (a module built against the shared libstdc++) and malloc
 // (the static one: a null return makes its operator new throw bad_alloc) are
 // interposed, each counting only calls made from inside the module.
+//
+// In the sanitizer build (ASan: the module uses the shared libstdc++) only
+// operator new and new[] are interposed, and they hand every allocation they
+// do not fail to ASan's own operator new (the next definition after this
+// shim), so ASan still tracks each block as new-allocated and checks its
+// delete. malloc and delete are ASan's. The shim must then be preloaded
+// before ASan's runtime, with ASAN_OPTIONS verify_asan_link_order=0
+// (alloc_failures.sh does): ASan's interceptors are unaffected, only the two
+// operators come from here.
 #include <dlfcn.h>
 #include <link.h>
 #include <security/pam_appl.h>
@@ -54,6 +63,42 @@ int find_module(struct dl_phdr_info* info, std::size_t, void*) {
     return 1;
 }
 
+}  // namespace
+
+#if defined(__SANITIZE_ADDRESS__)
+
+namespace {
+
+using operator_new_fn = void* (*)(std::size_t);
+
+// ASan's operator new or new[]: the definition after this shim.
+operator_new_fn next_operator_new(const char* mangled) {
+    auto next = reinterpret_cast<operator_new_fn>(dlsym(RTLD_NEXT, mangled));
+    if (next == nullptr) {
+        std::fprintf(stderr, "alloc-shim: %s not found after the shim\n", mangled);
+        std::abort();
+    }
+    return next;
+}
+
+}  // namespace
+
+void* operator new(std::size_t size) {
+    static const operator_new_fn next = next_operator_new("_Znwm");
+    if (count_allocation(__builtin_return_address(0))) throw std::bad_alloc();
+    return next(size);
+}
+
+void* operator new[](std::size_t size) {
+    static const operator_new_fn next = next_operator_new("_Znam");
+    if (count_allocation(__builtin_return_address(0))) throw std::bad_alloc();
+    return next(size);
+}
+
+#else
+
+namespace {
+
 void* allocate(std::size_t size, const void* caller) {
     if (count_allocation(caller)) throw std::bad_alloc();
     if (size == 0) size = 1;
@@ -79,6 +124,8 @@ void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+#endif
 
 namespace {
 

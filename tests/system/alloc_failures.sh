@@ -10,6 +10,12 @@ source "$(dirname "$0")/lib/module.sh"
 require_module
 shim=${POLYNS_ALLOC_SHIM:-$POLYNS_BUILD_DIR/tests/system/polyns-alloc-failure-shim.so}
 [[ -f $shim ]] || fail "not built: $shim"
+# The sanitizer run (meson test --setup asan): the shim interposes only
+# operator new/new[] and hands on to ASan's, so it must come before ASan's
+# runtime in the process (alloc_failure_shim.cpp).
+if [[ -n ${POLYNS_TEST_PRELOAD:-} ]]; then
+    export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+fi
 add_standard_users
 make_template /var/tmp/inst
 make_template /run/polyns-test/inst
