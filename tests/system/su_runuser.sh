@@ -151,16 +151,30 @@ EOF2
 done
 sshd_write_pam_stack "session required $MODULE_LINE"
 sshd_authorize alice
+# The sanitizer run: alice's setuid su ignores LD_PRELOAD, so sshd's whole
+# tree gets ASan's runtime from a private /etc/ld.so.preload instead
+# (asan-bin/sshd, lib/asan_preload.sh), and su -l keeps ASAN_OPTIONS.
+su_l="su -"
+if [[ -n ${POLYNS_TEST_PRELOAD:-} ]]; then
+    export POLYNS_ASAN_PRELOAD_SSHD=1
+    su_l="su -w ASAN_OPTIONS -"
+fi
 sshd_start
 out=$(ssh_run alice "
 $probe ssh-alice
 su bob -c '$probe ssh-su leak'
 $probe after-ssh-su
-su - bob -c '$probe ssh-su-l leak'
+$su_l bob -c '$probe ssh-su-l leak'
 $probe after-ssh-su-l
 su root -c '$probe ssh-su-root'
 $probe after-ssh-su-root
 " 2>&1) || fail "alice's ssh session with su failed: $out"
+if [[ -n ${POLYNS_TEST_PRELOAD:-} ]]; then
+    # What let alice's setuid su load the ASan-built module at all.
+    [[ $(ssh_run alice 'grep -c libasan /proc/self/maps' 2>&1) -gt 0 ]] ||
+        fail "sanitizer run: ASan's runtime is not preloaded in alice's ssh session"
+    pass "sanitizer run: alice's ssh session (and her setuid su) run with ASan's runtime from /etc/ld.so.preload"
+fi
 echo "$out" | sed 's/^/  ssh| /'
 assert_eq "$(field ssh-alice tmp)" "$alice_tmp" "alice's ssh login has her instance"
 assert_not_contains "$out" "LEAK-" "alice's file is invisible to bob after su from her login"
