@@ -299,22 +299,24 @@ Result<void> pin_unique_instance(const MountStep& step, PinnedStep& pinned, Roll
 
 // --- init script -----------------------------------------------------------
 
-Result<void> pin_init_script(const MountStep& step, PinnedStep& pinned, Log& log) {
-    if (!step.init_script) return {};
-    auto fd = sys::open_init_script(*step.init_script);
-    if (!fd) {
-        if (fd.error().err == ENOENT && step.init_script_if_exists) {
-            log.debug("no init script " + *step.init_script + "; skipped");
-            return {};
-        }
+}  // namespace
+
+Result<std::shared_ptr<const sys::UniqueFd>> InitScripts::open(const MountStep& step, Log& log) {
+    if (!step.init_script) return std::shared_ptr<const sys::UniqueFd>();
+    const std::string& path = *step.init_script;
+    if (auto known = opened_.find(path); known != opened_.end()) return known->second;
+    std::shared_ptr<const sys::UniqueFd> script;
+    auto fd = sys::open_init_script(path);
+    if (fd) {
+        script = std::make_shared<const sys::UniqueFd>(std::move(*fd));
+    } else if (fd.error().err == ENOENT && step.init_script_if_exists) {
+        log.debug("no init script " + path + "; skipped");
+    } else {
         return fd.error();
     }
-    pinned.script_fd = std::move(*fd);
-    pinned.script_path = *step.init_script;
-    return {};
+    opened_.emplace(path, script);
+    return script;
 }
-
-}  // namespace
 
 Error for_polydir(Error e, const std::string& polydir) {
     if (e.polydir.empty()) e.polydir = polydir;
@@ -352,7 +354,8 @@ Result<void> validate_plan(const Plan& plan) {
     return {};
 }
 
-Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& rollback, Log& log) {
+Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& rollback, InitScripts& scripts,
+                            Log& log) {
     PinnedStep pinned;
     pinned.step = &step;
     if (auto r = pin_polydir(step, pinned, rollback, log); !r) return r.error();
@@ -370,7 +373,10 @@ Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& r
         pinned.instance_path = "tmpfs";
         pinned.instance_created = true;
     }
-    if (auto r = pin_init_script(step, pinned, log); !r) return r.error();
+    auto script = scripts.open(step, log);
+    if (!script) return script.error();
+    pinned.script_fd = std::move(*script);
+    if (pinned.script_fd) pinned.script_path = *step.init_script;
     return pinned;
 }
 

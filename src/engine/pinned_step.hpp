@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -27,8 +28,20 @@ struct PinnedStep {
     std::string instance_name;                   // actual name (tmpdir: with its random suffix)
     std::string instance_path;                   // template_dir/instance_name, or "tmpfs"
     bool instance_created = false;
-    sys::UniqueFd script_fd;                     // invalid: no init script to run
+    std::shared_ptr<const sys::UniqueFd> script_fd;  // null: no init script to run
     std::string script_path;
+};
+
+// The init scripts opened for one session, by path. Every rule normally names
+// the same namespace.init: it is opened and checked once, and each polydir
+// runs that same pinned file.
+class InitScripts {
+public:
+    // The step's script, or null when it has none or an optional one is absent.
+    Result<std::shared_ptr<const sys::UniqueFd>> open(const MountStep& step, Log& log);
+
+private:
+    std::map<std::string, std::shared_ptr<const sys::UniqueFd>> opened_;
 };
 
 // Checks the plan's steps before anything is done (names are single components,
@@ -37,7 +50,8 @@ Result<void> validate_plan(const Plan& plan);
 
 // Opens (and creates where the plan says so) the polydir, template, instance and
 // init script of `step`. What it creates is registered with `rollback`.
-Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& rollback, Log& log);
+Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& rollback, InitScripts& scripts,
+                            Log& log);
 
 // unmnt_remnt / unmnt_only: detaches the polyinstantiation mounted on each of
 // the plan's polydirs (steps and skipped rules) in this (new) namespace.

@@ -97,8 +97,9 @@ Result<SessionState> open_in_new_namespace(const Plan& plan, Rollback& rollback,
     // Pin everything before the first mount.
     std::vector<PinnedStep> pinned;
     pinned.reserve(plan.steps.size());
+    engine::InitScripts scripts;
     for (const MountStep& step : plan.steps) {
-        auto p = engine::pin_step(plan, step, rollback, log);
+        auto p = engine::pin_step(plan, step, rollback, scripts, log);
         if (!p) return engine::for_polydir(p.error(), step.polydir);
         pinned.push_back(std::move(*p));
     }
@@ -113,7 +114,7 @@ Result<SessionState> open_in_new_namespace(const Plan& plan, Rollback& rollback,
 
         if (p.script_fd) {
             sys::InitScriptFacts facts{step.polydir, p.instance_path, p.instance_created, plan.identity.user};
-            if (auto r = sys::run_init_script(p.script_fd.get(), p.script_path, facts, plan.init_timeout_seconds); !r)
+            if (auto r = sys::run_init_script(p.script_fd->get(), p.script_path, facts, plan.init_timeout_seconds); !r)
                 return engine::for_polydir(r.error(), step.polydir);
             log.debug("ran init script " + p.script_path + " for " + step.polydir);
         }
