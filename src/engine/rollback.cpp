@@ -189,9 +189,10 @@ Rollback::Outcome Rollback::undo() noexcept {
         if (mount_left) {
             outcome.caller_unsafe = true;
         } else {
-            note(outcome, log_, [] {
+            note(outcome, log_, [&] {
                 return std::string("every mount the session made was removed from it, so it shows the "
-                                   "original namespace's mounts");
+                                   "original namespace's mounts") +
+                       (unmounted_previous_ ? " except the previous session's, which unmnt_remnt removed" : "");
             });
         }
     }

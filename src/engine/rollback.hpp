@@ -31,6 +31,9 @@ public:
                                  std::string path);
     // A polydir made by create=: removed if still empty.
     void created_polydir(sys::UniqueFd parent_fd, std::string name, std::string path);
+    // unmnt_remnt detached the previous session's mounts in the new namespace
+    // (they are not remounted: if the process cannot leave it, it says so).
+    void unmounted_previous() { unmounted_previous_ = true; }
 
     // Success: keep everything.
     void commit() { armed_ = false; }
@@ -76,6 +79,7 @@ private:
     sys::ProcessDirs dirs_;
     Log& log_;
     bool armed_ = true;
+    bool unmounted_previous_ = false;
 };
 
 }  // namespace polyns::engine

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <memory>
+#include <new>
 
 #include "pinned_step.hpp"
 #include "polyns/engine.hpp"
@@ -91,6 +92,7 @@ Result<SessionState> open_in_new_namespace(const Plan& plan, Rollback& rollback,
         auto unmounted = engine::unmount_previous(plan, log);
         if (!unmounted) return unmounted.error();
         state.unmounted_previous = std::move(*unmounted);
+        if (!state.unmounted_previous.empty()) rollback.unmounted_previous();
         if (plan.unmount_only) return state;
     }
 
@@ -162,10 +164,15 @@ Result<SessionState> apply_plan(const Plan& plan, Log& log) {
     if (!state) {
         Error error = std::move(state.error());
         const Rollback::Outcome undone = rollback.undo();
-        // One LOG_ERR line: the cause, then what the way back could not undo.
-        if (!undone.problems.empty())
-            error.detail += (error.detail.empty() ? "" : "; ") + std::string("rollback failed: ") + undone.problems;
         error.caller_unsafe = undone.caller_unsafe;
+        // One LOG_ERR line: the cause, then what the way back could not undo
+        // (out of memory, the warnings the rollback logged say it).
+        if (!undone.problems.empty()) {
+            try {
+                error.detail += (error.detail.empty() ? "" : "; ") + std::string("rollback failed: ") + undone.problems;
+            } catch (const std::bad_alloc&) {
+            }
+        }
         return error;
     }
     rollback.commit();

@@ -147,6 +147,28 @@ rollback_faults() {
     # ... with an init script's failure as the cause.
     stranded "13. rollback: init script fails, then setns" init_script:2,setns:1+ "$session_err_text" same \
         "polydir /var/tmp" "ok.init" "rollback failed" "setns" "every mount the session made was removed"
+    # The caller is inside alice's session already and the stack has
+    # unmnt_remnt: the previous session's mounts were detached in the new
+    # namespace; stranded there, the caller shows neither (and says so).
+    printf 'session required %s unmnt_remnt\n' "$POLYNS_FAULTS_MODULE" | write_pam_service polyns-test-remnt
+    local session_table
+    syslog_clear
+    rc=0
+    out=$(timeout 20 "$POLYNS_PAM_SESSION" "$MODULE_SERVICE" alice -- bash -c '
+        awk "{ for (i = 7; \$i != \"-\"; i++) {}; print \"OUTER\", \$5, \$6, \$(i + 1) }" /proc/self/mountinfo
+        POLYNS_FAULT=mount:2,setns:1+ "$1" --cmd-after-failed-open polyns-test-remnt alice -- \
+            awk "{ for (i = 7; \$i != \"-\"; i++) {}; print \"INNER\", \$5, \$6, \$(i + 1) }" /proc/self/mountinfo
+        echo "inner exit $?"' remnt "$POLYNS_PAM_SESSION" 2>&1) || rc=$?
+    assert_eq "$rc" 0 "13. rollback: unmnt_remnt, setns fails: the outer session ran ($out)"
+    assert_contains "$out" "inner exit $OPEN_FAILED" "13. rollback: unmnt_remnt, setns fails: the inner open fails"
+    session_table=$(printf '%s\n' "$out" | sed -n 's/^OUTER //p' | sort)
+    assert_eq "$(comm -13 <(mount_table) <(printf '%s\n' "$session_table") | awk '{print $1}' | tr '\n' ' ')" \
+        "/tmp /var/tmp " "13. rollback: unmnt_remnt: the previous session has its own /tmp and /var/tmp mounts"
+    assert_eq "$(printf '%s\n' "$out" | sed -n 's/^INNER //p' | sort)" "$(mount_table)" \
+        "13. rollback: unmnt_remnt, setns fails: stranded without the session's and the previous session's mounts"
+    assert_one_error_line alice "polydir /var/tmp" EIO "rollback failed" "setns" \
+        "except the previous session's, which unmnt_remnt removed"
+    rm -rf /var/tmp/inst/alice /run/polyns-test/inst2/alice
     # setns and every detach fail: the caller is in a namespace with alice's
     # instance on /tmp. Never a success: PAM_ABORT, and the line says why.
     stranded "13. rollback: setns and detach fail (last resort)" mount:2,setns:1+,detach:1+ "$abort_text" tmp-left \
