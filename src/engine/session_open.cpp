@@ -18,6 +18,7 @@
 #include "polyns/sys/mount.hpp"
 #include "polyns/sys/mountinfo.hpp"
 #include "polyns/sys/namespace.hpp"
+#include "polyns/sys/path.hpp"
 #include "polyns/sys/process.hpp"
 #include "rollback.hpp"
 
@@ -96,14 +97,18 @@ Result<SessionState> open_in_new_namespace(const Plan& plan, Rollback& rollback,
         if (plan.unmount_only) return state;
     }
 
-    // Pin everything before the first mount.
+    // Pin everything before the first mount. Each mount point on the way is
+    // crossed and judged once for all steps (the scope ends before mounting).
     std::vector<PinnedStep> pinned;
     pinned.reserve(plan.steps.size());
-    engine::InitScripts scripts;
-    for (const MountStep& step : plan.steps) {
-        auto p = engine::pin_step(plan, step, rollback, scripts, log);
-        if (!p) return engine::for_polydir(p.error(), step.polydir);
-        pinned.push_back(std::move(*p));
+    {
+        sys::CrossedMountScope crossed_mounts;
+        engine::InitScripts scripts;
+        for (const MountStep& step : plan.steps) {
+            auto p = engine::pin_step(plan, step, rollback, scripts, log);
+            if (!p) return engine::for_polydir(p.error(), step.polydir);
+            pinned.push_back(std::move(*p));
+        }
     }
 
     log.debug(std::string("mount backend: ") + sys::mount_backend_name(sys::effective_mount_backend()));

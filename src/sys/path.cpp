@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <utility>
 #include <vector>
 
 #include "fault_injection.hpp"
@@ -19,6 +20,11 @@ namespace {
 std::atomic<PathResolver> g_resolver{PathResolver::Auto};
 // Set once openat2 answered ENOSYS, so later calls go straight to the walk.
 std::atomic<bool> g_openat2_missing{false};
+
+// The mount points crossed while a CrossedMountScope lives: walked path (from
+// "/") and the directory fd judged enterable there.
+using CrossedMounts = std::vector<std::pair<std::string, UniqueFd>>;
+thread_local CrossedMounts* g_crossed = nullptr;
 
 int last_component_flags(int flags) {
     flags |= O_NOFOLLOW | O_CLOEXEC;
@@ -127,7 +133,7 @@ Error component_error(int dir_fd, const std::string& name, int err, const std::s
 // the mounted filesystem nothing. Judged by check_crossed_mount before any
 // other call touches it.
 Result<UniqueFd> cross_mount(int dir_fd, const std::string& name, int flags, const std::string& step,
-                             const std::string& mount_point, const std::string& path) {
+                             const std::string& mount_point, const std::string& path, bool& crossed) {
     int path_flags = O_PATH | O_NOFOLLOW | O_CLOEXEC | (flags & O_DIRECTORY);
     long raw = call_openat2(dir_fd, name.c_str(), path_flags, no_links);
     if (raw < 0) return component_error(dir_fd, name, errno, step, path, "openat2");
@@ -136,6 +142,7 @@ Result<UniqueFd> cross_mount(int dir_fd, const std::string& name, int flags, con
     if (!probe) return probe.error();
     if (S_ISLNK(probe->type)) return symlink_error(step, path, "openat2");
     if (auto ok = check_crossed_mount(fd.get(), *probe, mount_point, step, path); !ok) return ok.error();
+    crossed = true;
     return reopen(std::move(fd), probe->type, flags, step, path);
 }
 
@@ -143,11 +150,11 @@ Result<UniqueFd> cross_mount(int dir_fd, const std::string& name, int flags, con
 // (RESOLVE_NO_XDEV: a mount point answers EXDEV before anything is asked of
 // the filesystem mounted there). `flags` are final (last_component_flags).
 Result<UniqueFd> open_component_openat2(int dir_fd, const std::string& name, int flags, const std::string& step,
-                                        const std::string& mount_point, const std::string& path) {
+                                        const std::string& mount_point, const std::string& path, bool& crossed) {
     long raw = call_openat2(dir_fd, name.c_str(), flags, no_links | RESOLVE_NO_XDEV);
     if (raw >= 0) return refuse_symlink_fd(UniqueFd(static_cast<int>(raw)), flags, step, path, "openat2");
     int err = errno;
-    if (err == EXDEV) return cross_mount(dir_fd, name, flags, step, mount_point, path);
+    if (err == EXDEV) return cross_mount(dir_fd, name, flags, step, mount_point, path, crossed);
     return component_error(dir_fd, name, err, step, path, "openat2");
 }
 
@@ -155,7 +162,7 @@ Result<UniqueFd> open_component_openat2(int dir_fd, const std::string& name, int
 // anything but the lookup in the directory we are in), then statx without
 // sync tells whether a mount was crossed.
 Result<UniqueFd> open_component_walk(int dir_fd, const std::string& name, int flags, const std::string& step,
-                                     const std::string& mount_point, const std::string& path) {
+                                     const std::string& mount_point, const std::string& path, bool& crossed) {
     int path_flags = O_PATH | O_NOFOLLOW | O_CLOEXEC | (flags & O_DIRECTORY);
     UniqueFd fd;
     for (;;) {
@@ -168,47 +175,77 @@ Result<UniqueFd> open_component_walk(int dir_fd, const std::string& name, int fl
     if (S_ISLNK(probe->type)) return symlink_error(step, path, "openat");
     auto parent = probe_mount(dir_fd, step, path);
     if (!parent) return parent.error();
-    if (!same_mount(*parent, *probe))
+    if (!same_mount(*parent, *probe)) {
         if (auto ok = check_crossed_mount(fd.get(), *probe, mount_point, step, path); !ok) return ok.error();
+        crossed = true;
+    }
     return reopen(std::move(fd), probe->type, flags, step, path);
 }
 
 Result<UniqueFd> open_component(int dir_fd, const std::string& name, int flags, const std::string& step,
-                                const std::string& mount_point, const std::string& path) {
+                                const std::string& mount_point, const std::string& path, bool& crossed) {
     if (use_openat2()) {
-        auto fd = open_component_openat2(dir_fd, name, flags, step, mount_point, path);
+        auto fd = open_component_openat2(dir_fd, name, flags, step, mount_point, path, crossed);
         if (fd || !openat2_missing(fd.error().err)) return fd;
     }
-    return open_component_walk(dir_fd, name, flags, step, mount_point, path);
+    return open_component_walk(dir_fd, name, flags, step, mount_point, path, crossed);
 }
 
-// Component by component from "/", every crossed mount judged.
-Result<UniqueFd> open_by_components(const std::string& path, const std::vector<std::string>& parts, int flags,
+// A crossed mount point that is a directory, kept for the scope's later paths.
+void remember_crossing(const std::string& mount_point, int dir_fd) {
+    if (g_crossed == nullptr) return;
+    UniqueFd copy(::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0));
+    if (copy) g_crossed->emplace_back(mount_point, std::move(copy));
+}
+
+// Component by component from `start_fd` (the directory `walked`, "" for
+// "/"), parts[first..]: every crossed mount judged.
+Result<UniqueFd> open_by_components(const std::string& path, const std::vector<std::string>& parts,
+                                    std::size_t first, int start_fd, std::string walked, int flags,
                                     const std::string& step) {
-    if (parts.empty()) {
-        UniqueFd root(::open("/", last_component_flags(flags) & ~O_NOFOLLOW));
-        if (!root) return make_error(step, path, "open", errno);
-        return root;
-    }
-    UniqueFd dir(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!dir) return make_error(step, path, "open", errno);
-    std::string walked;
-    for (std::size_t i = 0; i < parts.size(); ++i) {
+    UniqueFd dir;
+    int current = start_fd;
+    for (std::size_t i = first; i < parts.size(); ++i) {
         bool last = i + 1 == parts.size();
         walked += "/" + parts[i];
         int flags_here = last ? last_component_flags(flags) : O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-        auto next = open_component(dir.get(), parts[i], flags_here, step, walked, path);
+        bool crossed = false;
+        auto next = open_component(current, parts[i], flags_here, step, walked, path, crossed);
         if (!next) return next.error();
+        if (crossed && (flags_here & O_DIRECTORY) != 0) remember_crossing(walked, next->get());
         dir = std::move(*next);
+        current = dir.get();
     }
     return dir;
 }
 
-// The whole path in one openat2 that crosses no mount (RESOLVE_NO_XDEV), so
-// it stays on the root filesystem: nothing a user mounted is asked anything.
-// EXDEV (a mount on the way) sends the caller to the component walk.
-Result<UniqueFd> open_on_root_mount(const std::string& path, int flags, const std::string& step) {
-    long raw = call_openat2(AT_FDCWD, path.c_str(), last_component_flags(flags), no_links | RESOLVE_NO_XDEV);
+// The deepest mount point the scope has crossed that `path` is below: the
+// index in `parts` of the first component below it, and its fd (the scope's,
+// not to be closed). {0, -1}: none.
+std::pair<std::size_t, int> deepest_crossed(const std::string& path, const std::vector<std::string>& parts) {
+    std::pair<std::size_t, int> none{0, -1};
+    if (g_crossed == nullptr) return none;
+    const std::pair<std::string, UniqueFd>* found = nullptr;
+    for (const auto& entry : *g_crossed) {
+        const std::string& point = entry.first;
+        bool below = path.size() > point.size() && path.compare(0, point.size(), point) == 0 &&
+                     path[point.size()] == '/';
+        if (below && (found == nullptr || point.size() > found->first.size())) found = &entry;
+    }
+    if (found == nullptr) return none;
+    std::size_t depth = 0;  // components in the mount point's path
+    for (char c : found->first) depth += c == '/' ? 1 : 0;
+    if (depth >= parts.size()) return none;
+    return {depth, found->second.get()};
+}
+
+// `relative` below `dir_fd` in one openat2 that crosses no mount
+// (RESOLVE_NO_XDEV), so it stays on the filesystem it starts on: nothing a
+// user mounted is asked anything. EXDEV (a mount on the way) sends the
+// caller to the component walk.
+Result<UniqueFd> open_on_one_mount(int dir_fd, const std::string& relative, int flags, const std::string& step,
+                                   const std::string& path) {
+    long raw = call_openat2(dir_fd, relative.c_str(), last_component_flags(flags), no_links | RESOLVE_NO_XDEV);
     if (raw >= 0) return refuse_symlink_fd(UniqueFd(static_cast<int>(raw)), flags, step, path, "openat2");
     int err = errno;
     if (err == ELOOP) return symlink_error(step, path, "openat2");
@@ -216,7 +253,7 @@ Result<UniqueFd> open_on_root_mount(const std::string& path, int flags, const st
     // link itself (O_PATH|O_NOFOLLOW returns it) to report it as one.
     if (err == ENOTDIR && (flags & O_DIRECTORY) != 0) {
         UniqueFd link(static_cast<int>(
-            call_openat2(AT_FDCWD, path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC, no_links | RESOLVE_NO_XDEV)));
+            call_openat2(dir_fd, relative.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC, no_links | RESOLVE_NO_XDEV)));
         struct stat st {};
         if (link && ::fstat(link.get(), &st) == 0 && S_ISLNK(st.st_mode)) return symlink_error(step, path, "openat2");
     }
@@ -253,20 +290,54 @@ Result<UniqueFd> open_below(int dir_fd, const std::string& name, int flags, cons
     if (!is_single_component(name))
         return make_error(step, path, "", EINVAL, "'" + name + "' is not a single path component");
     if (int err = injected_fault(step)) return make_error(step, path, "openat", err);
-    return open_component(dir_fd, name, last_component_flags(flags), step, path, path);
+    bool crossed = false;
+    return open_component(dir_fd, name, last_component_flags(flags), step, path, path, crossed);
+}
+
+CrossedMountScope::CrossedMountScope() {
+    if (g_crossed == nullptr) {
+        g_crossed = new CrossedMounts();
+        owner_ = true;
+    }
+}
+
+CrossedMountScope::~CrossedMountScope() {
+    if (!owner_) return;
+    delete g_crossed;
+    g_crossed = nullptr;
 }
 
 Result<UniqueFd> open_path(const std::string& path, int flags, const std::string& step) {
     auto parts = split_components(path, step);
     if (!parts) return parts.error();
     if (int err = injected_fault(step)) return make_error(step, path, "openat2", err);
-    if (use_openat2() && !parts->empty()) {
-        auto fd = open_on_root_mount(path, flags, step);
+    if (parts->empty()) {
+        UniqueFd root(::open("/", last_component_flags(flags) & ~O_NOFOLLOW));
+        if (!root) return make_error(step, path, "open", errno);
+        return root;
+    }
+    // From the deepest mount point crossed before in this scope, else from "/".
+    auto [first, start_fd] = deepest_crossed(path, *parts);
+    std::string walked;  // the path of start_fd
+    for (std::size_t i = 0; i < first; ++i) walked += "/" + (*parts)[i];
+    if (use_openat2()) {
+        std::string relative = path;  // absolute: from "/" (AT_FDCWD)
+        if (start_fd >= 0) {
+            relative.clear();
+            for (std::size_t i = first; i < parts->size(); ++i) relative += (i == first ? "" : "/") + (*parts)[i];
+        }
+        auto fd = open_on_one_mount(start_fd >= 0 ? start_fd : AT_FDCWD, relative, flags, step, path);
         if (fd) return fd;
         int err = fd.error().err;
         if (err != EXDEV && !openat2_missing(err)) return fd;
     }
-    return open_by_components(path, *parts, flags, step);
+    UniqueFd root;
+    if (start_fd < 0) {
+        root = UniqueFd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!root) return make_error(step, path, "open", errno);
+        start_fd = root.get();
+    }
+    return open_by_components(path, *parts, first, start_fd, std::move(walked), flags, step);
 }
 
 }  // namespace polyns::sys

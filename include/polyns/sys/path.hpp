@@ -25,6 +25,22 @@ void set_path_resolver(PathResolver resolver);
 // last component of an O_PATH open. Errors carry `step` and the path.
 Result<UniqueFd> open_path(const std::string& path, int flags, const std::string& step);
 
+// While one of these lives (one session's pinning, in the session's own
+// namespace, before anything is mounted there), the mount points open_path
+// crosses are kept with their checked directory fds, and a later path below
+// one starts from it: each mount is crossed and judged once per session, not
+// once per path. Nothing is kept past the scope; an inner scope is a no-op.
+class CrossedMountScope {
+public:
+    CrossedMountScope();
+    ~CrossedMountScope();
+    CrossedMountScope(const CrossedMountScope&) = delete;
+    CrossedMountScope& operator=(const CrossedMountScope&) = delete;
+
+private:
+    bool owner_ = false;
+};
+
 // Opens one component `name` below `dir_fd`, same rules as open_path.
 // `path` (dir + "/" + name) is used for messages only.
 Result<UniqueFd> open_below(int dir_fd, const std::string& name, int flags, const std::string& step,
