@@ -1,5 +1,6 @@
 // The sys pieces the engine builds on, where they are not already covered by
 // the engine tests: libmount option parsing, NSS lookups, path resolution.
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -221,5 +222,74 @@ TEST_CASE("paths never enter a user's FUSE mount, and never hang on one", "[sys]
             CHILD_CHECK(checks, top && ::fstat(top->get(), &st) == 0 && st.st_uid == 0 && S_ISDIR(st.st_mode));
         }
         ::alarm(0);
+    });
+}
+
+namespace {
+
+int open_fd_count() {
+    int n = 0;
+    if (DIR* d = ::opendir("/proc/self/fd")) {
+        while (::readdir(d) != nullptr) ++n;
+        ::closedir(d);
+    }
+    return n;
+}
+
+ino_t inode_of(int fd) {
+    struct stat st {};
+    return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+}  // namespace
+
+TEST_CASE("a session's crossed mounts are reused, with the same rules below them", "[sys][path][scope]") {
+    auto resolver = GENERATE(sys::PathResolver::Openat2, sys::PathResolver::ComponentWalk);
+    run_isolated([&](ChildChecks& checks) {
+        sys::set_path_resolver(resolver);
+        make_dir(scratch + "/m", 0755);
+        CHILD_REQUIRE(checks, ::mount("polyns-test", (scratch + "/m").c_str(), "tmpfs", 0, "mode=0755") == 0);
+        make_dir(scratch + "/m/a/b", 0755);
+        make_dir(scratch + "/m/n", 0755);
+        CHILD_REQUIRE(checks, ::mount("polyns-test", (scratch + "/m/n").c_str(), "tmpfs", 0, "mode=0700") == 0);
+        make_dir(scratch + "/m/n/c", 0755);
+        CHILD_REQUIRE(checks, ::symlink((scratch + "/m/a").c_str(), (scratch + "/m/link").c_str()) == 0);
+        const int fds_before = open_fd_count();
+        {
+            sys::CrossedMountScope scope;
+            // Crosses scratch's and m's mounts; both are kept.
+            auto m = sys::open_path(scratch + "/m", O_PATH | O_DIRECTORY, "t");
+            CHILD_REQUIRE(checks, m.ok());
+            // Below a kept mount point: started there, the same directory as without the scope.
+            auto b = sys::open_path(scratch + "/m/a/b", O_RDONLY | O_DIRECTORY, "t");
+            CHILD_REQUIRE(checks, b.ok());
+            struct stat direct {};
+            CHILD_CHECK(checks, ::stat((scratch + "/m/a/b").c_str(), &direct) == 0 && inode_of(b->get()) == direct.st_ino);
+            // The rules hold below it: symlinks, dots, a further mount crossed and judged.
+            auto link = sys::open_path(scratch + "/m/link/b", O_PATH | O_DIRECTORY, "t");
+            CHILD_CHECK_INFO(checks, !link.ok() && link.error().err == ELOOP, link ? "opened" : link.error().message());
+            auto dots = sys::open_path(scratch + "/m/a/../a", O_PATH | O_DIRECTORY, "t");
+            CHILD_CHECK(checks, !dots.ok() && dots.error().err == EINVAL);
+            auto c = sys::open_path(scratch + "/m/n/c", O_PATH | O_DIRECTORY, "t");
+            CHILD_CHECK_INFO(checks, c.ok(), c ? "" : c.error().message());
+            struct stat c_direct {};
+            CHILD_CHECK(checks, c && ::stat((scratch + "/m/n/c").c_str(), &c_direct) == 0 &&
+                                    inode_of(c->get()) == c_direct.st_ino);
+            // A mount point itself, opened again, and a name that is not there.
+            CHILD_CHECK(checks, sys::open_path(scratch + "/m", O_RDONLY | O_DIRECTORY, "t").ok());
+            auto missing = sys::open_path(scratch + "/m/nothing", O_PATH | O_DIRECTORY, "t");
+            CHILD_CHECK(checks, !missing.ok() && missing.error().err == ENOENT);
+            // A scope inside a scope changes nothing.
+            sys::CrossedMountScope inner;
+            CHILD_CHECK(checks, sys::open_path(scratch + "/m/a", O_PATH | O_DIRECTORY, "t").ok());
+            // Paths start from the kept fd: the mount as first crossed, even
+            // once it is gone from the tree (the session's pinning sees one view).
+            CHILD_REQUIRE(checks, ::umount2((scratch + "/m").c_str(), MNT_DETACH) == 0);
+            CHILD_CHECK(checks, sys::open_path(scratch + "/m/a/b", O_PATH | O_DIRECTORY, "t").ok());
+        }
+        // Without a scope the walk starts from "/" again, and the fds are gone.
+        auto gone = sys::open_path(scratch + "/m/a/b", O_PATH | O_DIRECTORY, "t");
+        CHILD_CHECK(checks, !gone.ok() && gone.error().err == ENOENT);
+        CHILD_CHECK(checks, open_fd_count() == fds_before);
     });
 }
