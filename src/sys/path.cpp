@@ -194,6 +194,8 @@ Result<UniqueFd> open_component(int dir_fd, const std::string& name, int flags, 
 // A crossed mount point that is a directory, kept for the scope's later paths.
 void remember_crossing(const std::string& mount_point, int dir_fd) {
     if (g_crossed == nullptr) return;
+    for (const auto& entry : *g_crossed)
+        if (entry.first == mount_point) return;  // the first view stays
     UniqueFd copy(::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0));
     if (copy) g_crossed->emplace_back(mount_point, std::move(copy));
 }
