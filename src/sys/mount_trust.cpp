@@ -6,10 +6,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -101,37 +99,6 @@ std::optional<bool> fuse_by_magic(std::uint64_t unique_id) {
         }
         if (errno != EINTR) return std::nullopt;
     }
-}
-
-// Mounts this process already judged enterable, by unique mount id: such ids
-// are never reused and a mount's filesystem never changes, so the verdict
-// holds for good. A session crosses the same few mounts (/tmp, /var/tmp,
-// /etc/security ...) for polydirs, templates and scripts alike.
-class EnterableMounts {
-public:
-    bool contains(std::uint64_t id) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        for (std::size_t i = 0; i < used_; ++i)
-            if (ids_[i] == id) return true;
-        return false;
-    }
-    void add(std::uint64_t id) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        ids_[next_] = id;
-        next_ = (next_ + 1) % ids_.size();
-        if (used_ < ids_.size()) ++used_;
-    }
-
-private:
-    std::mutex mutex_;
-    std::array<std::uint64_t, 32> ids_{};
-    std::size_t next_ = 0;
-    std::size_t used_ = 0;
-};
-
-EnterableMounts& enterable_mounts() {
-    static EnterableMounts mounts;
-    return mounts;
 }
 
 enum class Asked { Answered, Unsupported, Failed };
@@ -273,24 +240,14 @@ bool same_mount(const MountProbe& a, const MountProbe& b) {
 
 Result<void> check_crossed_mount(int fd, const MountProbe& probe, const std::string& mount_point,
                                  const std::string& step, const std::string& path) {
-    const bool unique = probe.id_kind == MountProbe::IdKind::Unique;
-    if (unique) {
-        if (enterable_mounts().contains(probe.mount_id)) return {};
-        // The common case (tmpfs, ext4 ...) needs no strings from statmount.
-        if (fuse_by_magic(probe.mount_id) == false) {
-            enterable_mounts().add(probe.mount_id);
-            return {};
-        }
-    }
+    // The common case (tmpfs, ext4 ...) needs no strings from statmount.
+    if (probe.id_kind == MountProbe::IdKind::Unique && fuse_by_magic(probe.mount_id) == false) return {};
     auto identity = identify(fd, probe, mount_point, step, path);
     if (!identity) return identity.error();
     const MountIdentity& m = *identity;
+    if (!is_fuse(m)) return {};
     std::optional<std::string> owner = m.options ? option_value(*m.options, "user_id") : std::nullopt;
-    // Not FUSE, or root's FUSE (an admin's network filesystem, say).
-    if (!is_fuse(m) || (owner && *owner == "0")) {
-        if (unique) enterable_mounts().add(probe.mount_id);
-        return {};
-    }
+    if (owner && *owner == "0") return {};  // root's: an admin's network filesystem, say
     std::string fstype = m.fstype.empty() ? "fuse" : m.fstype;
     std::string who = owner ? "uid " + *owner : "an unknown user";
     return make_error(step, path, m.source, EXDEV,
