@@ -17,7 +17,7 @@ ATTACK_WATCHED=(/etc /tmp /var/tmp /home /root /run)
 # is walked twice); the harness's own bookkeeping files are left out.
 tree_snapshot() {
     find "${ATTACK_WATCHED[@]}" -xdev -printf '%p %u %g %m %y %i\n' 2>/dev/null |
-        grep -v -e '^/run/polyns-test/syslog' -e '^/run/polyns-test/attack-' | LC_ALL=C sort
+        grep -v -e '^/run/polyns-test/syslog' -e '^/run/polyns-test/attack-' -e '^/run/polyns[/ ]' | LC_ALL=C sort
 }
 
 # tree_changes BEFORE: what changed since BEFORE ("- line" gone, "+ line" new).
