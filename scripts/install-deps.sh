@@ -21,6 +21,8 @@ packages=(
     util-linux dpkg-dev valgrind iproute2 procps
     # a hung FUSE daemon (tests/system/hung_fuse.c, issue 6 entry 19)
     libfuse3-dev
+    # polyns's bash completion: its install directory and its test (issue 14)
+    bash-completion
 )
 
 missing=()
