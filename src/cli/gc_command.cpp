@@ -122,6 +122,8 @@ int run_gc(GcRequest request) {
     std::vector<Outcome> outcomes;
     for (const auto& [tpath, t] : w.templates) {
         for (const auto& inst : t.instances) {
+            // root's entries are the admin's (or root's own instance): never gc's.
+            if (inst.entry.uid == 0) continue;
             Outcome o;
             o.path = inst.path;
             o.uid = inst.entry.uid;
@@ -133,9 +135,9 @@ int run_gc(GcRequest request) {
             } else {
                 continue;
             }
-            if (!inst.entry.is_dir || inst.entry.uid == 0) {
+            if (!inst.entry.is_dir) {
                 o.action = "kept";
-                o.detail = inst.entry.is_dir ? "owned by root: not an instance" : "not a directory: look at it";
+                o.detail = "not a directory: look at it";
             } else if (inst.in_use) {
                 o.action = "kept";
                 o.detail = "a live mount namespace uses it";
