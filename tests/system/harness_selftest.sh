@@ -54,7 +54,13 @@ assert_eq "$(stat -c %a /var/tmp)" 1777 "/var/tmp mode"
 assert_eq "$(stat -c %a /home)" 755 "/home mode"
 assert_eq "$(findmnt -n -o FSTYPE --mountpoint /dev/pts | tail -n 1)" devpts "/dev/pts is a devpts"
 assert_contains "$(findmnt -n -o OPTIONS --mountpoint /dev/pts | tail -n 1)" "ptmxmode=666" "/dev/pts is a new instance"
-for file in passwd group shadow gshadow pam.d security; do
+assert_eq "$(findmnt -n -o FSTYPE --mountpoint /etc | tail -n 1)" overlay "/etc is an overlay"
+for file in passwd group shadow gshadow; do
+    # In the upper dir: the world's own copy, whatever the host does to its file.
+    [[ -f $POLYNS_TEST_ROOT/etc/upper/$file ]] || fail "/etc/$file is not copied up into the overlay's upper dir"
+    pass "/etc/$file is the world's own copy (copied up)"
+done
+for file in pam.d security; do
     assert_contains "$mountinfo" " /etc/$file " "/etc/$file is bind-mounted from a copy"
 done
 # Propagation: nothing of ours is shared with a peer group.

@@ -18,8 +18,9 @@
 # harness_enter re-executes the script in a throwaway mount namespace
 # (propagation private) and builds a private world there: tmpfs over /tmp,
 # /var/tmp, /home, /root, /run (with /run/polyns-test, /run/sshd, /run/lock)
-# and /var/log; private copies of /etc/{passwd,group,shadow,gshadow},
-# /etc/pam.d and /etc/security bind-mounted over the originals; a private
+# and /var/log; an overlay over /etc (tmpfs upper: what a test writes there
+# stays in the world) with the world's own copies of
+# /etc/{passwd,group,shadow,gshadow}, /etc/pam.d and /etc/security; a private
 # /dev (null zero full random urandom tty, a new devpts instance, /dev/shm)
 # whose /dev/log is a syslog sink. Nothing a test does there reaches the host:
 # the namespace and all its mounts vanish with the last process in it.
@@ -279,6 +280,48 @@ _harness_start_syslog_sink() {
     done
 }
 
+# /etc becomes an overlay: the host's /etc below, a tmpfs upper dir above
+# ($POLYNS_TEST_ROOT/etc/upper), so whatever a test or the module writes in
+# /etc lands there. The account files are copied up at once: from then on
+# they are the world's own. (A bind mount of a copy over the host's
+# /etc/group would not do: when the host replaces the file, as groupadd and
+# apt's maintainer scripts do with a new file and rename(2), the kernel
+# detaches every mount on the old file in every namespace, and the test
+# suddenly sees the host's accounts without its users: "chown: invalid
+# group: 'alice:alice'".) Host mounts on files below /etc (a container's
+# /etc/hosts, /etc/resolv.conf) are hidden by the overlay: their content is
+# copied in.
+_harness_private_etc() {
+    local base=$POLYNS_TEST_ROOT/etc target saved=$POLYNS_TEST_ROOT/etc/mounted file i=0
+    mkdir -p "$base/upper" "$base/work" "$saved"
+    local -a targets=()
+    while read -r target; do
+        [[ -f $target ]] || continue
+        cp -p -- "$target" "$saved/$i"
+        targets+=("$target")
+        i=$((i + 1))
+    done < <(awk '$5 ~ "^/etc/" { print $5 }' /proc/self/mountinfo)
+    mount -n -t overlay -o "lowerdir=/etc,upperdir=$base/upper,workdir=$base/work" overlay /etc
+    for ((i = 0; i < ${#targets[@]}; i++)); do
+        cp -p -- "$saved/$i" "${targets[i]}"
+    done
+    rm -rf -- "$saved"
+    for file in passwd group shadow gshadow; do
+        [[ -e /etc/$file ]] || continue
+        : >>"/etc/$file" # opened for writing: copied up, unchanged
+    done
+    # polyns trusts config only if root-owned and not group/other-writable.
+    # Own copies (bind-mounted directories) so that a package adding a file
+    # to the host's pam.d meanwhile does not show up in the merged overlay.
+    local dir
+    for dir in pam.d security; do
+        cp -a "/etc/$dir" "$POLYNS_TEST_ROOT/$dir"
+        chown -R 0:0 "$POLYNS_TEST_ROOT/$dir"
+        chmod -R go-w "$POLYNS_TEST_ROOT/$dir"
+        mount -n --bind "$POLYNS_TEST_ROOT/$dir" "/etc/$dir"
+    done
+}
+
 _harness_setup() {
     mount -n --make-rprivate /
 
@@ -301,19 +344,7 @@ _harness_setup() {
     install -m 0664 -o 0 -g "$utmp_gid" /dev/null /var/log/lastlog
     install -m 0660 -o 0 -g "$utmp_gid" /dev/null /var/log/btmp
 
-    local file
-    for file in passwd group shadow gshadow; do
-        cp -a "/etc/$file" "$POLYNS_TEST_ROOT/etc/$file"
-        mount -n --bind "$POLYNS_TEST_ROOT/etc/$file" "/etc/$file"
-    done
-    # polyns trusts config only if root-owned and not group/other-writable.
-    local dir
-    for dir in pam.d security; do
-        cp -a "/etc/$dir" "$POLYNS_TEST_ROOT/$dir"
-        chown -R 0:0 "$POLYNS_TEST_ROOT/$dir"
-        chmod -R go-w "$POLYNS_TEST_ROOT/$dir"
-        mount -n --bind "$POLYNS_TEST_ROOT/$dir" "/etc/$dir"
-    done
+    _harness_private_etc
 
     _harness_setup_private_dev
     _harness_start_syslog_sink
@@ -395,9 +426,7 @@ host_mountinfo() {
 
 # ------------------------------------------------------------ users, groups
 
-# Rewrites FILE in place (it is a bind mount: rename(2) over it fails with
-# EBUSY, so sed -i and friends cannot be used) adding MEMBER to GROUP's list
-# in field FIELD.
+# Rewrites FILE in place adding MEMBER to GROUP's list in field FIELD.
 _harness_add_member() { # FILE GROUP MEMBER FIELD
     local file=$1 group=$2 member=$3 field=$4 updated
     grep -q "^$group:" "$file" || fail "no group $group in $file"
