@@ -99,13 +99,14 @@ group_mounted_somewhere() {
 # The groupadd way: write /etc/group+, rename it over /etc/group.
 rewrite_group() {
     lock_group || { group_skipped=$((group_skipped + 1)); return 0; }
-    if group_mounted_somewhere; then
-        group_skipped=$((group_skipped + 1))
-        unlock_group
-        return 0
-    fi
     cp -p /etc/group /etc/group+
-    cmp -s /etc/group /etc/group+ && mv /etc/group+ /etc/group && group_renamed=$((group_renamed + 1))
+    # Looked at last, right before the rename: the window in which such a
+    # harness could mount unseen is the scan itself (tens of ms).
+    if ! cmp -s /etc/group /etc/group+ || group_mounted_somewhere; then
+        group_skipped=$((group_skipped + 1))
+    else
+        mv /etc/group+ /etc/group && group_renamed=$((group_renamed + 1))
+    fi
     rm -f /etc/group+
     unlock_group
 }
