@@ -21,6 +21,8 @@ packages=(
     util-linux dpkg-dev valgrind iproute2 procps
     # a hung FUSE daemon (tests/system/hung_fuse.c, issue 6 entry 19)
     libfuse3-dev
+    # tests/bench/plain_path.sh traces the plain login path (skips without)
+    strace
 )
 
 missing=()
