@@ -289,13 +289,13 @@ Result<std::string> SystemContexts::user_context() const {
 Result<std::string> SystemContexts::polydir_context(const std::string& polydir, bool will_create) const {
     auto found = path_context(polydir);
     if (found || found.error().err != ENOENT || !will_create) return found;
-    auto created = create_context(polydir);
+    auto created = file_contexts_dir_label(polydir);
     if (!created) return created.error();
-    if (created->empty())
+    if (!created.value())
         return make_error("read the SELinux label of", polydir, "selabel_lookup", ENOENT,
                           "the polydir does not exist yet and file_contexts has no label for it",
                           "create " + polydir + " with its label, or add a file_contexts entry");
-    return created;
+    return **created;
 }
 
 Result<std::string> SystemContexts::member_context(const std::string& user_context,
@@ -304,6 +304,9 @@ Result<std::string> SystemContexts::member_context(const std::string& user_conte
 }
 
 Result<std::string> SystemContexts::create_context(const std::string& polydir) const {
+    // An existing polydir is not created: no file_contexts lookup (it loads
+    // the whole file_contexts) at every session of a create= rule.
+    if (path_context(polydir)) return std::string();
     auto label = file_contexts_dir_label(polydir);
     if (!label) return label.error();
     return label.value() ? **label : std::string();

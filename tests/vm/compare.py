@@ -102,6 +102,9 @@ def absolute(policy, rows):
     check(policy, "user method: the polydir's label", view.startswith("system_u:object_r:var_t:s0|"), view)
     got = one(rows, "alice-no-exec-context", OURS, "open")
     check(policy, "no exec context: the session fails", got not in (None, "Success"), got)
+    logs = " ".join(rows.get("alice-no-exec-context", {}).get(OURS, {}).get("log", []))
+    check(policy, "its LOG_ERR line says to put pam_selinux.so open first, and names the boolean",
+          "pam_selinux.so open" in logs and "SELinux boolean allow_polyinstantiation=off" in logs, logs)
     inits = rows.get("alice", {}).get(OURS, {})
     domains = {v for k, vs in inits.items() if k.startswith("init:") for v in vs}
     check(policy, "init script in the caller's domain",

@@ -55,7 +55,7 @@ session() {   # session CASE SERVICE USER [VAR=VAL...]
         END { for (p in v) print "R|" c "|" m "|view:" p "|" v[p] "|" mnt[p] }' /run/out >&3
     sort -u /run/init.log | while read -r p c; do r "init:$p" "$c"; done; : > /run/init.log
     if ! grep -q '^open=Success' /run/out; then
-        sed -n 's/^.*\(pam_[a-z]*\)/\1/p' /run/syslog | grep -iE 'err|fail|cannot|error' | head -3 |
+        grep -iE 'fail|cannot|error' /run/syslog | sed 's/^.*polyns-vm-session: //' | head -3 |
             while read -r l; do r log "$l"; done
     fi
 }
