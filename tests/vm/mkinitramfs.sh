@@ -19,9 +19,15 @@ mkdir -p "$root$libdir/security"
 ln -s ../lib "$root/usr/lib"
 
 copy_with_libs() {   # each file (symlinks resolved) and every library ldd names
-    local f lib
+    local f
     for f in "$@"; do
         mkdir -p "$(dirname "$root$f")"; cp -L "$f" "$root$f"
+        copy_libs "$f"
+    done
+}
+copy_libs() {   # only the libraries ldd names for each file
+    local f lib
+    for f in "$@"; do
         { ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true; } | while read -r lib; do
             [ -e "$root$lib" ] || { mkdir -p "$(dirname "$root$lib")"; cp -L "$lib" "$root$lib"; }
         done
@@ -39,7 +45,7 @@ ln -sf ../usr/bin/dash "$root/bin/sh"
 for m in pam_namespace pam_selinux pam_permit pam_deny; do copy_with_libs "$libdir/security/$m.so"; done
 # dlopen()ed by pam_polyns.so, so ldd does not name them
 copy_with_libs "$libdir/libmount.so.1" "$libdir/libselinux.so.1"
-copy_with_libs "$module" "$cli" "$session"
+copy_libs "$module" "$cli" "$session"
 cp -L "$module" "$root$libdir/security/pam_polyns.so"
 cp -L "$cli" "$root/usr/local/bin/polyns"
 cp -L "$session" "$root/usr/local/bin/polyns-vm-session"
