@@ -208,15 +208,15 @@ Check check_selinux_boolean() {
         c.evidence.push_back("SELinux is not enabled");
         return c;
     }
-    auto b = sys::selinux_boolean("polyinstantiation_enabled");
+    auto b = sys::polyinstantiation_boolean();
     if (!b) {
         c.verdict = Verdict::NotApplicable;
-        c.evidence.push_back("the policy has no polyinstantiation_enabled boolean");
-    } else if (!*b) {
-        fail(c, "polyinstantiation_enabled is off: only root can log in");
-        c.fix = "setsebool -P polyinstantiation_enabled on";
+        c.evidence.push_back("the policy has no polyinstantiation boolean");
+    } else if (!b->on) {
+        fail(c, b->name + " is off: only root can log in");
+        c.fix = "setsebool -P " + b->name + " on";
     } else {
-        c.evidence.push_back("polyinstantiation_enabled is on");
+        c.evidence.push_back(b->name + " is on");
     }
     return c;
 }

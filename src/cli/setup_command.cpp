@@ -154,15 +154,15 @@ std::vector<Item> setup_selinux(const std::vector<std::pair<std::string, std::st
         }
         out.push_back(std::move(item));
     }
-    auto boolean = sys::selinux_boolean("polyinstantiation_enabled");
+    auto boolean = sys::polyinstantiation_boolean();
     if (!boolean) {
-        out.push_back({"selinux", "polyinstantiation_enabled", "ok", "the policy has no polyinstantiation_enabled boolean", ""});
-    } else if (*boolean) {
-        out.push_back({"selinux", "polyinstantiation_enabled", "ok", "polyinstantiation_enabled is on", ""});
+        out.push_back({"selinux", "polyinstantiation_enabled", "ok", "the policy has no polyinstantiation boolean", ""});
+    } else if (boolean->on) {
+        out.push_back({"selinux", boolean->name, "ok", boolean->name + " is on", ""});
     } else {
-        out.push_back({"selinux", "polyinstantiation_enabled", "manual",
-                       "polyinstantiation_enabled is off: the policy denies the mounts and only root can log in",
-                       "setsebool -P polyinstantiation_enabled on"});
+        out.push_back({"selinux", boolean->name, "manual",
+                       boolean->name + " is off: the policy denies the mounts and only root can log in",
+                       "setsebool -P " + boolean->name + " on"});
     }
     return out;
 }

@@ -14,12 +14,7 @@
 #include "polyns/sys/path.hpp"
 #include "polyns/sys/trusted_file.hpp"
 #include "polyns/sys/unique_fd.hpp"
-#include "polyns_build_config.h"
-
-#if POLYNS_HAVE_SELINUX
-#include <selinux/restorecon.h>
-#include <selinux/selinux.h>
-#endif
+#include "polyns/sys/selinux.hpp"
 
 namespace polyns::sys {
 
@@ -93,48 +88,30 @@ void syslog_line(int priority, const std::string& line) {
     ::closelog();
 }
 
-bool selinux_is_enabled() {
-#if POLYNS_HAVE_SELINUX
-    return ::is_selinux_enabled() == 1;
-#else
-    return false;
-#endif
-}
+bool selinux_is_enabled() { return selinux::enabled(); }
 
-std::optional<bool> selinux_boolean(const std::string& name) {
-#if POLYNS_HAVE_SELINUX
-    if (!selinux_is_enabled()) return std::nullopt;
-    int v = ::security_get_boolean_active(name.c_str());
-    if (v < 0) return std::nullopt;
-    return v == 1;
-#else
-    (void)name;
-    return std::nullopt;
-#endif
+std::optional<SelinuxBoolean> polyinstantiation_boolean() {
+    auto text = selinux::polyinstantiation_boolean();  // "NAME=on|off"
+    if (!text) return std::nullopt;
+    auto eq = text->find('=');
+    if (eq == std::string::npos) return std::nullopt;
+    return SelinuxBoolean{text->substr(0, eq), text->substr(eq + 1) == "on"};
 }
 
 Result<void> restore_label(const std::string& path) {
-#if POLYNS_HAVE_SELINUX
-    if (!selinux_is_enabled()) return {};
-    if (::selinux_restorecon(path.c_str(), 0) != 0) return make_error("restore label", path, "selinux_restorecon", errno);
-#else
-    (void)path;
-#endif
-    return {};
+    if (!selinux::enabled()) return {};
+    auto want = selinux::file_contexts_dir_label(path);
+    if (!want) return want.error();
+    if (!*want) return {};  // the policy has no label for it: leave it
+    auto fd = open_path(path, O_RDONLY | O_DIRECTORY, "restore label");
+    if (!fd) return fd.error();
+    return selinux::set_fd_context(fd->get(), **want, path);
 }
 
 std::string file_label(const std::string& path) {
-#if POLYNS_HAVE_SELINUX
-    if (!selinux_is_enabled()) return {};
-    char* con = nullptr;
-    if (::lgetfilecon(path.c_str(), &con) < 0 || con == nullptr) return {};
-    std::string out = con;
-    ::freecon(con);
-    return out;
-#else
-    (void)path;
-    return {};
-#endif
+    if (!selinux::enabled()) return {};
+    auto label = selinux::path_context(path);
+    return label ? *label : std::string();
 }
 
 std::vector<std::string> os_release_ids() {

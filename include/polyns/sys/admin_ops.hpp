@@ -26,12 +26,18 @@ Result<int> run_program(const std::vector<std::string>& argv);
 // One line to syslog (facility authpriv, ident "polyns").
 void syslog_line(int priority, const std::string& line);
 
-// SELinux: enabled, and the active value of a boolean (nullopt: not defined or
-// no SELinux). restore_label: selinux_restorecon on one path.
+// SELinux, through sys/selinux.hpp: enabled; the policy's polyinstantiation
+// boolean ("polyinstantiation_enabled" or Debian's "allow_polyinstantiation")
+// and whether it is on (nullopt: SELinux off or no such boolean);
+// restore_label gives a directory file_contexts' label, by fd (restorecon);
+// file_label is a path's label, empty without SELinux.
 bool selinux_is_enabled();
-std::optional<bool> selinux_boolean(const std::string& name);
+struct SelinuxBoolean {
+    std::string name;
+    bool on = false;
+};
+std::optional<SelinuxBoolean> polyinstantiation_boolean();
 Result<void> restore_label(const std::string& path);
-// The label of a path (lgetfilecon), empty without SELinux.
 std::string file_label(const std::string& path);
 
 // ID and ID_LIKE of /etc/os-release (lower case words).
