@@ -270,7 +270,8 @@ Result<void> pin_named_instance(const MountStep& step, PinnedStep& pinned, Log& 
     return {};
 }
 
-Result<void> pin_unique_instance(const MountStep& step, PinnedStep& pinned, Rollback& rollback, Log& log) {
+Result<void> pin_unique_instance(const Plan& plan, const MountStep& step, PinnedStep& pinned, Rollback& rollback,
+                                 Log& log) {
     ExpectedOwner want = expected_owner(step, pinned.polydir_st);
     int template_fd = pinned.template_fd->get();
     for (int attempt = 0; attempt < unique_name_attempts; ++attempt) {
@@ -285,7 +286,7 @@ Result<void> pin_unique_instance(const MountStep& step, PinnedStep& pinned, Roll
         }
         auto fd = finish_new_instance(template_fd, name, path, want);
         if (!fd) return fd.error();
-        rollback.created_unique_instance(pinned.template_fd, name, path);
+        rollback.created_unique_instance(pinned.template_fd, name, path, plan.identity.uid, plan.identity.gid);
         pinned.instance_fd = std::move(*fd);
         pinned.instance_created = true;
         pinned.instance_name = name;
@@ -316,6 +317,12 @@ Result<std::shared_ptr<const sys::UniqueFd>> InitScripts::open(const MountStep& 
     }
     opened_.emplace(path, script);
     return script;
+}
+
+std::string left_in_place_line(const std::string& path, const std::vector<std::string>& kept) {
+    std::string line = "removing " + path + " left in place what its owner may not remove or a mount point: ";
+    for (std::size_t i = 0; i < kept.size(); ++i) line += (i == 0 ? "" : "; ") + kept[i];
+    return line;
 }
 
 Error for_polydir(Error e, const std::string& polydir) {
@@ -366,7 +373,7 @@ Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& r
         pinned.template_fd = std::move(*tmpl);
         if (auto r = check_mirrored_reach(plan, step, pinned.polydir_st, pinned.template_fd->get()); !r)
             return r.error();
-        auto r = step.instance_kind == InstanceKind::Unique ? pin_unique_instance(step, pinned, rollback, log)
+        auto r = step.instance_kind == InstanceKind::Unique ? pin_unique_instance(plan, step, pinned, rollback, log)
                                                             : pin_named_instance(step, pinned, log);
         if (!r) return r.error();
     } else {

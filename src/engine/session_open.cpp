@@ -134,6 +134,8 @@ Result<SessionState> open_in_new_namespace(const Plan& plan, Rollback& rollback,
         m.remove_on_close = step.instance_kind == InstanceKind::Unique;
         m.template_dir = step.template_dir;
         m.instance_name = p.instance_name;
+        m.owner_uid = plan.identity.uid;
+        m.owner_gid = plan.identity.gid;
         m.template_fd = p.template_fd;
         m.mount_root_fd = *root;
         state.mounted.push_back(std::move(m));

@@ -30,80 +30,6 @@ constexpr int child_stage_fds = 1;
 constexpr int child_stage_exec = 2;
 constexpr int child_stage_cwd = 3;
 
-// SIGCHLD at SIG_DFL while we wait: with SIG_IGN the kernel would reap the
-// child itself and waitpid could not tell us its status; a caller's handler
-// calling waitpid(-1) could steal it. Restored on every path.
-class SigchldDefault {
-public:
-    SigchldDefault() {
-        struct sigaction dfl {};
-        dfl.sa_handler = SIG_DFL;
-        sigemptyset(&dfl.sa_mask);
-        saved_ok_ = ::sigaction(SIGCHLD, &dfl, &saved_) == 0;
-    }
-    ~SigchldDefault() {
-        if (saved_ok_) ::sigaction(SIGCHLD, &saved_, nullptr);
-    }
-    SigchldDefault(const SigchldDefault&) = delete;
-    SigchldDefault& operator=(const SigchldDefault&) = delete;
-
-private:
-    struct sigaction saved_ {};
-    bool saved_ok_ = false;
-};
-
-std::string describe_status(int status) {
-    if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-    if (WIFSIGNALED(status)) {
-        const char* name = sigabbrev_np(WTERMSIG(status));
-        return std::string("killed by signal ") + (name ? std::string("SIG") + name : std::to_string(WTERMSIG(status)));
-    }
-    return "ended with wait status " + std::to_string(status);
-}
-
-Result<int> wait_blocking(pid_t pid, const std::string& path) {
-    int status = 0;
-    for (;;) {
-        pid_t r = ::waitpid(pid, &status, 0);
-        if (r == pid) return status;
-        if (r < 0 && errno == EINTR) continue;
-        return make_error(step_run, path, "waitpid", errno);
-    }
-}
-
-// Waits until the child exits or the deadline passes. nullopt-like: returns
-// -1 in `*timed_out` terms through the bool.
-Result<int> wait_with_deadline(pid_t pid, unsigned timeout_seconds, const std::string& path, bool& timed_out) {
-    timed_out = false;
-    if (timeout_seconds == 0) return wait_blocking(pid, path);
-    using clock = std::chrono::steady_clock;
-    const auto deadline = clock::now() + std::chrono::seconds(timeout_seconds);
-    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
-        if (left <= 0) {
-            // Last look: it may have ended right at the deadline.
-            int status = 0;
-            if (::waitpid(pid, &status, WNOHANG) == pid) return status;
-            timed_out = true;
-            return 0;
-        }
-        if (pidfd) {
-            struct pollfd p {pidfd.get(), POLLIN, 0};
-            int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, INT_MAX)));
-            if (n < 0 && errno != EINTR) return make_error(step_run, path, "poll", errno);
-            if (n > 0) return wait_blocking(pid, path);
-        } else {
-            // No pidfd (kernel < 5.3): poll the child's state.
-            int status = 0;
-            pid_t r = ::waitpid(pid, &status, WNOHANG);
-            if (r == pid) return status;
-            if (r < 0 && errno != EINTR) return make_error(step_run, path, "waitpid", errno);
-            std::this_thread::sleep_for(std::chrono::milliseconds(std::min<long long>(left, 10)));
-        }
-    }
-}
-
 // Every directory above the script must be root's and closed to others
 // (sticky ones excepted: others cannot rename root's entries there), or its
 // owner could swap the script between sessions, or for the next one. Checked
@@ -133,6 +59,88 @@ Result<void> check_script_directories(const std::string& path) {
 }
 
 }  // namespace
+
+std::string describe_status(int status) {
+    if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) {
+        const char* name = sigabbrev_np(WTERMSIG(status));
+        return std::string("killed by signal ") + (name ? std::string("SIG") + name : std::to_string(WTERMSIG(status)));
+    }
+    return "ended with wait status " + std::to_string(status);
+}
+
+pid_t fork_signals_blocked() {
+    sigset_t all, saved_mask;
+    sigfillset(&all);
+    ::sigprocmask(SIG_SETMASK, &all, &saved_mask);
+    pid_t pid = ::fork();
+    if (pid == 0) return 0;
+    int fork_errno = errno;
+    ::sigprocmask(SIG_SETMASK, &saved_mask, nullptr);
+    errno = fork_errno;
+    return pid;
+}
+
+Result<ReportPipe> make_report_pipe(const char* step, const std::string& path) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return make_error(step, path, "pipe2", errno);
+    return ReportPipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+SigchldDefault::SigchldDefault() {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    saved_ok_ = ::sigaction(SIGCHLD, &dfl, &saved_) == 0;
+}
+
+SigchldDefault::~SigchldDefault() {
+    if (saved_ok_) ::sigaction(SIGCHLD, &saved_, nullptr);
+}
+
+Result<int> wait_blocking(pid_t pid, const std::string& path, const char* step_run) {
+    int status = 0;
+    for (;;) {
+        pid_t r = ::waitpid(pid, &status, 0);
+        if (r == pid) return status;
+        if (r < 0 && errno == EINTR) continue;
+        return make_error(step_run, path, "waitpid", errno);
+    }
+}
+
+// Waits until the child exits or the deadline passes. nullopt-like: returns
+// -1 in `*timed_out` terms through the bool.
+Result<int> wait_with_deadline(pid_t pid, unsigned timeout_seconds, const std::string& path, bool& timed_out,
+                               const char* step_run) {
+    timed_out = false;
+    if (timeout_seconds == 0) return wait_blocking(pid, path, step_run);
+    using clock = std::chrono::steady_clock;
+    const auto deadline = clock::now() + std::chrono::seconds(timeout_seconds);
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+        if (left <= 0) {
+            // Last look: it may have ended right at the deadline.
+            int status = 0;
+            if (::waitpid(pid, &status, WNOHANG) == pid) return status;
+            timed_out = true;
+            return 0;
+        }
+        if (pidfd) {
+            struct pollfd p {pidfd.get(), POLLIN, 0};
+            int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, INT_MAX)));
+            if (n < 0 && errno != EINTR) return make_error(step_run, path, "poll", errno);
+            if (n > 0) return wait_blocking(pid, path, step_run);
+        } else {
+            // No pidfd (kernel < 5.3): poll the child's state.
+            int status = 0;
+            pid_t r = ::waitpid(pid, &status, WNOHANG);
+            if (r == pid) return status;
+            if (r < 0 && errno != EINTR) return make_error(step_run, path, "waitpid", errno);
+            std::this_thread::sleep_for(std::chrono::milliseconds(std::min<long long>(left, 10)));
+        }
+    }
+}
 
 Result<UniqueFd> open_init_script(const std::string& path) {
     auto fd = open_path(path, O_PATH, "open init script");
@@ -178,17 +186,13 @@ Result<void> run_init_script(int script_fd, const std::string& script_path, cons
     // The child reports a failure before or at execve (its errno, which the
     // exit status cannot carry: EMFILE, ENOEXEC ...) through this pipe; a
     // successful execve closes it (O_CLOEXEC) unwritten.
-    int report_pipe[2];
-    if (::pipe2(report_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return make_error(step_run, script_path, "pipe2", errno);
-    UniqueFd report_read(report_pipe[0]);
-    UniqueFd report_write(report_pipe[1]);
+    auto report_pipe = make_report_pipe(step_run, script_path);
+    if (!report_pipe) return report_pipe.error();
+    UniqueFd report_read = std::move(report_pipe->read);
+    UniqueFd report_write = std::move(report_pipe->write);
 
     SigchldDefault sigchld_default;
-    sigset_t all, saved_mask;
-    sigfillset(&all);
-    // Blocked across fork so no caller's handler runs in the child before the reset.
-    ::sigprocmask(SIG_SETMASK, &all, &saved_mask);
-    pid_t pid = ::fork();
+    pid_t pid = fork_signals_blocked();
     if (pid == 0) {
         int report = report_write.get();
         auto fail = [&report](int stage) {
@@ -227,19 +231,17 @@ Result<void> run_init_script(int script_fd, const std::string& script_path, cons
         ::execve(exec_path, argv.data(), envp.data());
         fail(child_stage_exec);
     }
-    int fork_errno = errno;
-    ::sigprocmask(SIG_SETMASK, &saved_mask, nullptr);
-    if (pid < 0) return make_error(step_run, script_path, "fork", fork_errno);
+    if (pid < 0) return make_error(step_run, script_path, "fork", errno);
     report_write.reset();
     // Both sides set the group, so it exists before anyone may signal it.
     ::setpgid(pid, pid);
 
     bool timed_out = false;
-    auto status = wait_with_deadline(pid, timeout_seconds, script_path, timed_out);
+    auto status = wait_with_deadline(pid, timeout_seconds, script_path, timed_out, step_run);
     if (!status || timed_out) {
         ::killpg(pid, SIGKILL);
         ::kill(pid, SIGKILL);
-        auto reaped = wait_blocking(pid, script_path);
+        auto reaped = wait_blocking(pid, script_path, step_run);
         (void)reaped;
         if (!status) return status.error();
         return make_error(step_run, script_path, "", ETIMEDOUT,

@@ -1,6 +1,9 @@
 // The child-process runner for init scripts (DESIGN invariant 8).
 #pragma once
 
+#include <signal.h>
+#include <sys/types.h>
+
 #include <string>
 
 #include "polyns/result.hpp"
@@ -35,5 +38,44 @@ struct InitScriptFacts {
 // Fails unless the script exits with status 0.
 Result<void> run_init_script(int script_fd, const std::string& script_path, const InitScriptFacts& facts,
                              unsigned timeout_seconds);
+
+// For the children the sys layer runs (init scripts, removals with an owner's
+// rights): SIGCHLD at SIG_DFL while one is waited for. With SIG_IGN the kernel
+// would reap the child itself and waitpid could not tell its status; a
+// caller's handler calling waitpid(-1) could steal it. Restored at scope end.
+class SigchldDefault {
+public:
+    SigchldDefault();
+    ~SigchldDefault();
+    SigchldDefault(const SigchldDefault&) = delete;
+    SigchldDefault& operator=(const SigchldDefault&) = delete;
+
+private:
+    struct sigaction saved_ {};
+    bool saved_ok_ = false;
+};
+
+// fork(2) with every signal blocked across it, so no caller's handler runs
+// in the child before it resets them: the child starts with all signals
+// blocked, the parent's mask is restored. -1 with errno on failure.
+pid_t fork_signals_blocked();
+
+// A pipe (O_CLOEXEC|O_NONBLOCK) for a child's report: {read end, write end}.
+struct ReportPipe {
+    UniqueFd read;
+    UniqueFd write;
+};
+Result<ReportPipe> make_report_pipe(const char* step, const std::string& path);
+
+// waitpid(pid), retried on EINTR: the wait status.
+Result<int> wait_blocking(pid_t pid, const std::string& path, const char* step);
+
+// Waits until the child exits (its wait status) or `timeout_seconds` pass
+// (0: no limit); then `timed_out` is set and the child is left to the caller.
+Result<int> wait_with_deadline(pid_t pid, unsigned timeout_seconds, const std::string& path, bool& timed_out,
+                               const char* step);
+
+// "exited with status 1", "killed by signal SIGKILL".
+std::string describe_status(int status);
 
 }  // namespace polyns::sys
