@@ -7,9 +7,11 @@
 #include <cerrno>
 #include <chrono>
 #include <thread>
+#include <tuple>
 
 #include "pinned_step.hpp"
 #include "polyns/sys/file_ops.hpp"
+#include "polyns/sys/instance_record.hpp"
 #include "polyns/sys/mount.hpp"
 #include "polyns/sys/path.hpp"
 #include "polyns/sys/process.hpp"
@@ -176,8 +178,21 @@ Result<void> check_mirrored_reach(const Plan& plan, const MountStep& step, const
 
 // Owner and mode are set on the fd of a directory made root-owned with mode 0:
 // until both are final nobody but root can enter it. On failure it is removed.
+// A filesystem without trusted.* xattrs (NFS ...) cannot hold the record:
+// the instance is then used unrecorded, as before records existed.
+bool record_unsupported(const Error& e) { return e.err == ENOTSUP || e.err == EOPNOTSUPP; }
+
+sys::InstanceRecord record_of(const Identity& who) {
+    sys::InstanceRecord record;
+    record.user = who.user;
+    record.uid = who.uid;
+    record.created = sys::now_seconds();
+    std::tie(record.home_dev, record.home_ino) = sys::home_identity(who.home);
+    return record;
+}
+
 Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& name, const std::string& path,
-                                          const ExpectedOwner& want) {
+                                          const ExpectedOwner& want, const sys::InstanceRecord& record) {
     auto fd = sys::open_below(template_fd, name, dir_rw, "create instance", path);
     if (!fd) {
         ::unlinkat(template_fd, name.c_str(), AT_REMOVEDIR);
@@ -196,6 +211,11 @@ Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& na
                               ") while being created; not touching it",
                           "make the template writable by root only: chmod 0755 " +
                               path.substr(0, path.size() - name.size()));
+    // Marked as whose it is before anyone else can enter it (DESIGN invariant 15).
+    if (auto r = sys::write_instance_record(fd->get(), record, path); !r && !record_unsupported(r.error())) {
+        ::unlinkat(template_fd, name.c_str(), AT_REMOVEDIR);
+        return r.error();
+    }
     auto owned = sys::set_owner(fd->get(), want.uid, want.gid, "create instance", path);
     auto moded = owned ? sys::set_mode(fd->get(), want.mode, "create instance", path) : Result<void>();
     if (!owned || !moded) {
@@ -245,14 +265,70 @@ Result<sys::UniqueFd> open_existing_instance(int template_fd, const std::string&
     }
 }
 
-Result<void> pin_named_instance(const MountStep& step, PinnedStep& pinned, Log& log) {
+// What an existing instance's record says about it for this session's user.
+enum class RecordVerdict {
+    Ours,        // made for this account
+    Unrecorded,  // made before records existed (or on a filesystem without them): adopted if the owner matches
+    Renamed,     // same uid, another name, and the home directory is the same one: usermod -l
+    NotOurs,     // another account's (a reused uid or name): moved aside
+};
+
+RecordVerdict judge_record(const std::optional<sys::InstanceRecord>& record, const Identity& who) {
+    if (!record) return RecordVerdict::Unrecorded;
+    if (record->uid != who.uid) return RecordVerdict::NotOurs;
+    if (record->user == who.user) return RecordVerdict::Ours;
+    if (record->home_ino == 0) return RecordVerdict::NotOurs;
+    auto home = sys::home_identity(who.home);
+    if (home.first == record->home_dev && home.second == record->home_ino) return RecordVerdict::Renamed;
+    return RecordVerdict::NotOurs;
+}
+
+std::string record_text(const sys::InstanceRecord& r) {
+    return r.user + " (uid " + std::to_string(r.uid) + ", created at " + std::to_string(r.created) + ")";
+}
+
+// An existing instance's record, read before its owner is checked: a uid or
+// name reused by a new account finds the old account's instance and must not
+// get it (DESIGN invariant 15). Another account's is moved aside (root-only,
+// logged) and the caller makes a new one. nullopt: no instance to look at.
+Result<std::optional<RecordVerdict>> check_record(const Plan& plan, const std::string& template_dir,
+                                                  int template_fd, const std::string& name,
+                                                  const std::string& path, Log& log) {
+    auto probe = sys::open_below(template_fd, name, dir_rw, "use instance", path);
+    if (!probe) return std::optional<RecordVerdict>();  // open_existing_instance says why
+    auto record = sys::read_instance_record(probe->get(), path);
+    if (!record) {
+        if (record_unsupported(record.error())) return std::optional<RecordVerdict>(RecordVerdict::Unrecorded);
+        return record.error();
+    }
+    RecordVerdict verdict = judge_record(*record, plan.identity);
+    if (verdict != RecordVerdict::NotOurs) return std::optional<RecordVerdict>(verdict);
+    auto moved = sys::move_instance_aside(template_fd, template_dir, name, **record, plan.identity.user,
+                                          plan.identity.uid);
+    if (!moved) return moved.error();
+    log.warning("instance " + path + " was made for " + record_text(**record) + ", not for " +
+                plan.identity.user + " (uid " + std::to_string(plan.identity.uid) + "): moved aside to " + *moved +
+                " (root-only) and a new one made; if " + plan.identity.user +
+                " is that account renamed, put it back: mv " + *moved + " " + path + " && setfattr -x " +
+                sys::instance_record_xattr + " " + path);
+    return std::optional<RecordVerdict>(RecordVerdict::NotOurs);
+}
+
+Result<void> pin_named_instance(const Plan& plan, const MountStep& step, PinnedStep& pinned, Log& log) {
     const std::string& name = step.instance_name;
     std::string path = sys::join_path(step.template_dir, name);
     ExpectedOwner want = expected_owner(step, pinned.polydir_st);
     int template_fd = pinned.template_fd->get();
     auto made = sys::make_dir_at(template_fd, name, 0, "create instance", path);
+    std::optional<RecordVerdict> verdict;
+    if (!made && made.error().err == EEXIST) {
+        auto checked = check_record(plan, step.template_dir, template_fd, name, path, log);
+        if (!checked) return checked.error();
+        verdict = *checked;
+        if (verdict == RecordVerdict::NotOurs) made = sys::make_dir_at(template_fd, name, 0, "create instance", path);
+    }
     if (made) {
-        auto fd = finish_new_instance(template_fd, name, path, want);
+        auto fd = finish_new_instance(template_fd, name, path, want, record_of(plan.identity));
         if (!fd) return fd.error();
         pinned.instance_fd = std::move(*fd);
         pinned.instance_created = true;
@@ -260,6 +336,15 @@ Result<void> pin_named_instance(const MountStep& step, PinnedStep& pinned, Log& 
     } else if (made.error().err == EEXIST) {
         auto fd = open_existing_instance(template_fd, name, path, want);
         if (!fd) return fd.error();
+        if (verdict == RecordVerdict::Unrecorded || verdict == RecordVerdict::Renamed) {
+            // Adopted: an instance of this uid from before records existed
+            // (trusted on first use), or the same account under its new name.
+            auto r = sys::write_instance_record(fd->get(), record_of(plan.identity), path);
+            if (!r && !record_unsupported(r.error())) return r.error();
+            if (r && verdict == RecordVerdict::Renamed)
+                log.info("instance " + path + " was made for " + plan.identity.user +
+                         " under another name (same uid, same home directory): kept, record updated");
+        }
         pinned.instance_fd = std::move(*fd);
         log.debug("using existing instance " + path);
     } else {
@@ -284,7 +369,7 @@ Result<void> pin_unique_instance(const Plan& plan, const MountStep& step, Pinned
             if (made.error().err == EEXIST) continue;
             return made.error();
         }
-        auto fd = finish_new_instance(template_fd, name, path, want);
+        auto fd = finish_new_instance(template_fd, name, path, want, record_of(plan.identity));
         if (!fd) return fd.error();
         rollback.created_unique_instance(pinned.template_fd, name, path, plan.identity.uid, plan.identity.gid);
         pinned.instance_fd = std::move(*fd);
@@ -374,7 +459,7 @@ Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& r
         if (auto r = check_mirrored_reach(plan, step, pinned.polydir_st, pinned.template_fd->get()); !r)
             return r.error();
         auto r = step.instance_kind == InstanceKind::Unique ? pin_unique_instance(plan, step, pinned, rollback, log)
-                                                            : pin_named_instance(step, pinned, log);
+                                                            : pin_named_instance(plan, step, pinned, log);
         if (!r) return r.error();
     } else {
         pinned.instance_path = "tmpfs";
