@@ -120,7 +120,8 @@ Result<SessionState> open_in_new_namespace(const Plan& plan, Rollback& rollback,
         log.debug("mounted " + p.instance_path + " on " + step.polydir + flags_text(step.mount_flags));
 
         if (p.script_fd) {
-            sys::InitScriptFacts facts{step.polydir, p.instance_path, p.instance_created, plan.identity.user};
+            sys::InitScriptFacts facts{step.polydir, p.instance_path, p.instance_created, plan.identity.user,
+                                       step.kind == MountKind::Bind ? p.instance_fd.get() : -1};
             if (auto r = sys::run_init_script(p.script_fd->get(), p.script_path, facts, plan.init_timeout_seconds); !r)
                 return engine::for_polydir(r.error(), step.polydir);
             log.debug("ran init script " + p.script_path + " for " + step.polydir);

@@ -29,6 +29,8 @@ constexpr const char* step_run = "run init script";
 constexpr int child_stage_fds = 1;
 constexpr int child_stage_exec = 2;
 constexpr int child_stage_cwd = 3;
+// The pinned instance, inherited by the script (POLYNS_INSTANCE_FD).
+constexpr int instance_fd_number = 5;
 
 // Every directory above the script must be root's and closed to others
 // (sticky ones excepted: others cannot rename root's entries there), or its
@@ -142,6 +144,26 @@ Result<int> wait_with_deadline(pid_t pid, unsigned timeout_seconds, const std::s
     }
 }
 
+bool path_parents_safe(const std::string& path) {
+    if (path.empty() || path.front() != '/') return false;
+    std::size_t last = path.find_last_not_of('/');
+    if (last == std::string::npos) return true;  // "/": no parent segments
+    std::size_t end = path.rfind('/', last);
+    // Every prefix ending before the last component, "/" included.
+    for (std::size_t slash = 0; slash != std::string::npos && slash <= end; slash = path.find('/', slash + 1)) {
+        std::string dir = slash == 0 ? "/" : path.substr(0, slash);
+        if (slash != 0 && path[slash - 1] == '/') continue;  // "//"
+        auto fd = open_path(dir, O_PATH | O_DIRECTORY, "judge path");
+        if (!fd) return false;
+        auto st = stat_fd(fd->get(), "judge path", dir);
+        if (!st) return false;
+        bool others_write = (st->st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st->st_mode & S_ISVTX) == 0;
+        if (st->st_uid != 0 || others_write) return false;
+        if (slash == end) break;
+    }
+    return true;
+}
+
 Result<UniqueFd> open_init_script(const std::string& path) {
     auto fd = open_path(path, O_PATH, "open init script");
     if (!fd) return fd.error();
@@ -166,12 +188,20 @@ Result<void> run_init_script(int script_fd, const std::string& script_path, cons
                              unsigned timeout_seconds) {
     // Everything the child needs is built before fork: after it, only
     // async-signal-safe calls.
-    std::vector<std::string> args = {script_path, facts.polydir, facts.instance,
-                                     facts.newly_created ? "1" : "0", facts.user};
+    // $5 and $6 as Linux-PAM gives them (Debian's namespace.init acts only
+    // when $5 is 1), judged now: after the mount, in the script's namespace.
+    std::vector<std::string> args = {script_path,
+                                     facts.polydir,
+                                     facts.instance,
+                                     facts.newly_created ? "1" : "0",
+                                     facts.user,
+                                     path_parents_safe(facts.polydir) ? "1" : "0",
+                                     facts.instance_fd >= 0 && path_parents_safe(facts.instance) ? "1" : "0"};
     std::vector<std::string> env = {fixed_path, "POLYNS_POLYDIR=" + facts.polydir,
                                     "POLYNS_INSTANCE=" + facts.instance,
                                     std::string("POLYNS_NEWLY_CREATED=") + (facts.newly_created ? "1" : "0"),
                                     "POLYNS_USER=" + facts.user};
+    if (facts.instance_fd >= 0) env.push_back("POLYNS_INSTANCE_FD=" + std::to_string(instance_fd_number));
     std::vector<char*> argv, envp;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -206,24 +236,30 @@ Result<void> run_init_script(int script_fd, const std::string& script_path, cons
         // root script must not start with relative paths resolving there.
         if (::chdir("/") != 0) fail(child_stage_cwd);
         for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
-        // Fds 0-4 are about to be overwritten: whatever must survive that is
-        // moved to 5 or above first (only if it is below: fewer fds needed,
+        // Fds 0-5 are about to be overwritten: whatever must survive that is
+        // moved to 6 or above first (only if it is below: fewer fds needed,
         // which matters under a low RLIMIT_NOFILE).
-        int script = script_fd >= 5 ? script_fd : ::fcntl(script_fd, F_DUPFD, 5);
+        int script = script_fd >= 6 ? script_fd : ::fcntl(script_fd, F_DUPFD, 6);
         if (script < 0) fail(child_stage_fds);
-        int null_fd = devnull.get() >= 5 ? devnull.get() : ::fcntl(devnull.get(), F_DUPFD, 5);
+        int null_fd = devnull.get() >= 6 ? devnull.get() : ::fcntl(devnull.get(), F_DUPFD, 6);
         if (null_fd < 0) fail(child_stage_fds);
-        if (report < 5) {
-            int moved = ::fcntl(report, F_DUPFD_CLOEXEC, 5);
+        if (report < 6) {
+            int moved = ::fcntl(report, F_DUPFD_CLOEXEC, 6);
             if (moved < 0) fail(child_stage_fds);
             report = moved;
         }
+        int instance = facts.instance_fd;
+        if (instance >= 0 && instance < 6) {
+            instance = ::fcntl(instance, F_DUPFD, 6);
+            if (instance < 0) fail(child_stage_fds);
+        }
         if (::dup2(null_fd, 0) < 0 || ::dup2(null_fd, 1) < 0 || ::dup2(null_fd, 2) < 0 || ::dup2(script, 3) < 0 ||
-            ::dup3(report, 4, O_CLOEXEC) < 0)
+            ::dup3(report, 4, O_CLOEXEC) < 0 || (instance >= 0 && ::dup2(instance, instance_fd_number) < 0))
             fail(child_stage_fds);
         report = 4;
-        if (::syscall(SYS_close_range, 5U, ~0U, 0U) != 0) {
-            for (int fd = 5; fd < 65536; ++fd) ::close(fd);
+        int first_closed = instance >= 0 ? instance_fd_number + 1 : instance_fd_number;
+        if (::syscall(SYS_close_range, static_cast<unsigned>(first_closed), ~0U, 0U) != 0) {
+            for (int fd = first_closed; fd < 65536; ++fd) ::close(fd);
         }
         sigset_t none;
         sigemptyset(&none);

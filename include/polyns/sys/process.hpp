@@ -17,19 +17,35 @@ namespace polyns::sys {
 Result<UniqueFd> open_init_script(const std::string& path);
 
 // What the script is told. Arguments, as with Linux-PAM: polydir, instance,
-// "1" if the instance was created by this session else "0", user name.
+// "1" if the instance was created by this session else "0", user name, "1"
+// if the polydir's path is safe (path_parents_safe) else "0", "1" if the
+// instance's path is safe else "0" (always "0" for tmpfs).
 struct InitScriptFacts {
     std::string polydir;
     std::string instance;
     bool newly_created = false;
     std::string user;
+    // The instance as pinned (O_RDONLY|O_DIRECTORY), or -1 (tmpfs): given to
+    // the script as fd 5, announced in POLYNS_INSTANCE_FD. The path in $2 may
+    // resolve inside the user's own instance after the mount (a template
+    // under the polydir), where she could have planted a symlink; fd 5
+    // (/proc/self/fd/5) is the real instance whatever she did.
+    int instance_fd = -1;
 };
+
+// Linux-PAM's check for the init script's $5 and $6: every segment of `path`
+// but the last is a directory owned by root and not writable by group or
+// other (sticky ones excepted). Judged by fd (open_path: never through a
+// user's symlink or FUSE mount; anything it refuses is "not safe").
+bool path_parents_safe(const std::string& path);
 
 // Runs the script opened by open_init_script and waits for it.
 //  - environment: exactly PATH=/usr/sbin:/usr/bin:/sbin:/bin,
-//    POLYNS_POLYDIR, POLYNS_INSTANCE, POLYNS_NEWLY_CREATED (1/0), POLYNS_USER;
+//    POLYNS_POLYDIR, POLYNS_INSTANCE, POLYNS_NEWLY_CREATED (1/0), POLYNS_USER,
+//    and POLYNS_INSTANCE_FD=5 when there is an instance directory;
 //  - fds 0-2 on /dev/null; fd 3 is the script itself (O_PATH; the interpreter of
-//    a #! script reads it through /proc/self/fd/3); every other fd is closed;
+//    a #! script reads it through /proc/self/fd/3); fd 5 the instance (above);
+//    every other fd is closed;
 //  - signal dispositions reset to default, signal mask empty;
 //  - its own process group; after `timeout_seconds` (0 = no limit) the whole
 //    group is killed with SIGKILL and the run fails.
