@@ -105,7 +105,7 @@ Result<std::shared_ptr<sys::UniqueFd>> pin_template(const Plan& plan, const Moun
     if (!fd) {
         Error e = fd.error();
         if (e.err == ENOENT)
-            e.hint = "mkdir -m 0755 " + path + " (polyns setup will do this)";
+            e.hint = "mkdir -m 0755 " + path;
         else if (e.err == ENOTDIR)
             e.hint = path + " must be a directory: mkdir -m 0755 " + path;
         return e;

@@ -32,7 +32,7 @@ constexpr const char* step_remove = "remove instance";
 constexpr std::size_t open_window = 64;
 constexpr std::size_t max_kept_listed = 32;
 // A removal with an owner's rights that takes longer was stopped (SIGSTOP by
-// the owner) or is stuck: it is killed and its instance left for `polyns gc`.
+// the owner) or is stuck: it is killed and its instance left for the admin.
 constexpr unsigned removal_timeout_seconds = 120;
 using Clock = std::chrono::steady_clock;
 constexpr int dir_open_flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
