@@ -28,12 +28,6 @@ std::string owner_text(uid_t uid, gid_t gid, mode_t mode) {
     return std::to_string(uid) + ":" + std::to_string(gid) + " mode " + sys::octal_mode(mode);
 }
 
-mode_t current_umask() {
-    mode_t mask = ::umask(022);
-    ::umask(mask);
-    return mask;
-}
-
 // --- polydir ---------------------------------------------------------------
 
 Result<void> create_polydir(const MountStep& step, PinnedStep& pinned, Rollback& rollback, Log& log) {
@@ -43,7 +37,7 @@ Result<void> create_polydir(const MountStep& step, PinnedStep& pinned, Rollback&
         return make_error("create polydir", step.polydir, "", EINVAL, "has no parent directory");
     auto parent = sys::open_path(parent_path, O_PATH | O_DIRECTORY, "open polydir parent");
     if (!parent) return parent.error();
-    mode_t mode = create.mode ? *create.mode : (0777 & ~current_umask());
+    mode_t mode = create.mode ? *create.mode : default_created_polydir_mode;
     // Made with mode 0 and root-owned, then given away: nobody can get in
     // before owner and mode are final.
     auto made = sys::make_dir_at(parent->get(), name, 0, "create polydir", step.polydir);
