@@ -21,6 +21,9 @@ packages=(
     util-linux dpkg-dev valgrind iproute2 procps
     # a hung FUSE daemon (tests/system/hung_fuse.c, issue 6 entry 19)
     libfuse3-dev
+    # POSIX ACLs: libacl for the template reachability check, setfacl and
+    # getfattr (attr) for its tests and the instance records' (issue 12)
+    libacl1-dev acl attr
 )
 
 missing=()

@@ -160,18 +160,20 @@ Result<void> check_mirrored_reach(const Plan& plan, const MountStep& step, const
     if ((polydir_st.st_mode & 0077) == 0) return {};
     auto st = sys::stat_fd(template_fd, "use template", step.template_dir);
     if (!st) return st.error();
-    bool others_search = (st->st_mode & S_IXOTH) != 0 || (st->st_gid != 0 && (st->st_mode & S_IXGRP) != 0);
-    if (!others_search) return {};
+    // Judged with the ACL, not the mode bits alone: user:bob:--x or a group
+    // (root's too: it has members) may search it as surely as "other" can.
+    auto reach = sys::who_else_can_search(template_fd, "use template", step.template_dir);
+    if (!reach) return reach.error();
+    if (reach->empty()) return {};
     return make_error("use template", step.template_dir, "", 0,
-                      "mode " + sys::octal_mode(st->st_mode) +
+                      "mode " + sys::octal_mode(st->st_mode) + " with " + *reach +
                           " lets other users reach the instances, and with instance_mode=mirror the "
                           "instance of " + step.polydir + " gets mode " + sys::octal_mode(polydir_st.st_mode) +
                           ": they could plant files in it",
-                      "chmod 000 " + step.template_dir + " (as Linux-PAM requires), or drop instance_mode=mirror");
+                      "chmod 000 " + step.template_dir + " && setfacl -b " + step.template_dir +
+                          " (as Linux-PAM requires), or drop instance_mode=mirror");
 }
 
-// Owner and mode are set on the fd of a directory made root-owned with mode 0:
-// until both are final nobody but root can enter it. On failure it is removed.
 // A filesystem without trusted.* xattrs (NFS ...) cannot hold the record:
 // the instance is then used unrecorded, as before records existed.
 bool record_unsupported(const Error& e) { return e.err == ENOTSUP || e.err == EOPNOTSUPP; }
@@ -185,6 +187,8 @@ sys::InstanceRecord record_of(const Identity& who) {
     return record;
 }
 
+// Owner and mode are set on the fd of a directory made root-owned with mode 0:
+// until both are final nobody but root can enter it. On failure it is removed.
 Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& name, const std::string& path,
                                           const ExpectedOwner& want, const sys::InstanceRecord& record) {
     auto fd = sys::open_below(template_fd, name, dir_rw, "create instance", path);
