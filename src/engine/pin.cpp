@@ -226,7 +226,7 @@ Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& na
 // A pre-existing instance: a real directory with exactly the expected owner,
 // group and mode, or the session fails.
 Result<sys::UniqueFd> open_existing_instance(int template_fd, const std::string& name, const std::string& path,
-                                             const ExpectedOwner& want) {
+                                             const ExpectedOwner& want, const Identity& who, Log& log) {
     // Mode 0000, root's (between mkdirat and fchown) or already the user's
     // (between fchown and fchmod): a concurrent session of the same user is
     // finishing it. Give it a moment.
@@ -253,6 +253,21 @@ Result<sys::UniqueFd> open_existing_instance(int template_fd, const std::string&
         if (being_created && attempt < 200) {
             std::this_thread::sleep_for(10ms);
             continue;
+        }
+        // Nobody finished it: polyns itself left it half-made (the caller
+        // was killed between mkdirat and fchmod: a SIGKILLed su). Its record,
+        // written before it was given away, says whose it is; only such a
+        // directory, of this very account, is finished here. Nobody but root
+        // (and, once chowned, its owner) could have entered it meanwhile.
+        if (being_created) {
+            auto record = sys::read_instance_record(fd->get(), path);
+            if (record && *record && (*record)->uid == who.uid && (*record)->user == who.user) {
+                if (auto r = sys::set_owner(fd->get(), want.uid, want.gid, "repair instance", path); !r) return r.error();
+                if (auto r = sys::set_mode(fd->get(), want.mode, "repair instance", path); !r) return r.error();
+                log.warning("instance " + path + " was left half-made by an earlier session of " + who.user +
+                            " (" + owner_text(st->st_uid, st->st_gid, mode) + "); finished it");
+                return fd;
+            }
         }
         return make_error("use instance", path, "", 0,
                           "is " + owner_text(st->st_uid, st->st_gid, mode) + ", expected " +
@@ -332,7 +347,7 @@ Result<void> pin_named_instance(const Plan& plan, const MountStep& step, PinnedS
         pinned.instance_created = true;
         log.debug("created instance " + path + " (" + owner_text(want.uid, want.gid, want.mode) + ")");
     } else if (made.error().err == EEXIST) {
-        auto fd = open_existing_instance(template_fd, name, path, want);
+        auto fd = open_existing_instance(template_fd, name, path, want, plan.identity, log);
         if (!fd) return fd.error();
         if (verdict == RecordVerdict::Unrecorded || verdict == RecordVerdict::Renamed) {
             // Adopted: an instance of this uid from before records existed
