@@ -166,18 +166,20 @@ Result<void> check_mirrored_reach(const Plan& plan, const MountStep& step, const
     if ((polydir_st.st_mode & 0077) == 0) return {};
     auto st = sys::stat_fd(template_fd, "use template", step.template_dir);
     if (!st) return st.error();
-    bool others_search = (st->st_mode & S_IXOTH) != 0 || (st->st_gid != 0 && (st->st_mode & S_IXGRP) != 0);
-    if (!others_search) return {};
+    // Judged with the ACL, not the mode bits alone: user:bob:--x or a group
+    // (root's too: it has members) may search it as surely as "other" can.
+    auto reach = sys::who_else_can_search(template_fd, "use template", step.template_dir);
+    if (!reach) return reach.error();
+    if (reach->empty()) return {};
     return make_error("use template", step.template_dir, "", 0,
-                      "mode " + sys::octal_mode(st->st_mode) +
+                      "mode " + sys::octal_mode(st->st_mode) + " with " + *reach +
                           " lets other users reach the instances, and with instance_mode=mirror the "
                           "instance of " + step.polydir + " gets mode " + sys::octal_mode(polydir_st.st_mode) +
                           ": they could plant files in it",
-                      "chmod 000 " + step.template_dir + " (as Linux-PAM requires), or drop instance_mode=mirror");
+                      "chmod 000 " + step.template_dir + " && setfacl -b " + step.template_dir +
+                          " (as Linux-PAM requires), or drop instance_mode=mirror");
 }
 
-// Owner and mode are set on the fd of a directory made root-owned with mode 0:
-// until both are final nobody but root can enter it. On failure it is removed.
 // A filesystem without trusted.* xattrs (NFS ...) cannot hold the record:
 // the instance is then used unrecorded, as before records existed.
 bool record_unsupported(const Error& e) { return e.err == ENOTSUP || e.err == EOPNOTSUPP; }
@@ -191,6 +193,8 @@ sys::InstanceRecord record_of(const Identity& who) {
     return record;
 }
 
+// Owner and mode are set on the fd of a directory made root-owned with mode 0:
+// until both are final nobody but root can enter it. On failure it is removed.
 Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& name, const std::string& path,
                                           const ExpectedOwner& want, const std::string& label,
                                           const sys::InstanceRecord& record) {
@@ -234,7 +238,7 @@ Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& na
 // A pre-existing instance: a real directory with exactly the expected owner,
 // group and mode, or the session fails.
 Result<sys::UniqueFd> open_existing_instance(int template_fd, const std::string& name, const std::string& path,
-                                             const ExpectedOwner& want) {
+                                             const ExpectedOwner& want, const Identity& who, Log& log) {
     // Mode 0000, root's (between mkdirat and fchown) or already the user's
     // (between fchown and fchmod): a concurrent session of the same user is
     // finishing it. Give it a moment.
@@ -261,6 +265,21 @@ Result<sys::UniqueFd> open_existing_instance(int template_fd, const std::string&
         if (being_created && attempt < 200) {
             std::this_thread::sleep_for(10ms);
             continue;
+        }
+        // Nobody finished it: polyns itself left it half-made (the caller
+        // was killed between mkdirat and fchmod: a SIGKILLed su). Its record,
+        // written before it was given away, says whose it is; only such a
+        // directory, of this very account, is finished here. Nobody but root
+        // (and, once chowned, its owner) could have entered it meanwhile.
+        if (being_created) {
+            auto record = sys::read_instance_record(fd->get(), path);
+            if (record && *record && (*record)->uid == who.uid && (*record)->user == who.user) {
+                if (auto r = sys::set_owner(fd->get(), want.uid, want.gid, "repair instance", path); !r) return r.error();
+                if (auto r = sys::set_mode(fd->get(), want.mode, "repair instance", path); !r) return r.error();
+                log.warning("instance " + path + " was left half-made by an earlier session of " + who.user +
+                            " (" + owner_text(st->st_uid, st->st_gid, mode) + "); finished it");
+                return fd;
+            }
         }
         return make_error("use instance", path, "", 0,
                           "is " + owner_text(st->st_uid, st->st_gid, mode) + ", expected " +
@@ -340,7 +359,7 @@ Result<void> pin_named_instance(const Plan& plan, const MountStep& step, PinnedS
         pinned.instance_created = true;
         log.debug("created instance " + path + " (" + owner_text(want.uid, want.gid, want.mode) + ")");
     } else if (made.error().err == EEXIST) {
-        auto fd = open_existing_instance(template_fd, name, path, want);
+        auto fd = open_existing_instance(template_fd, name, path, want, plan.identity, log);
         if (!fd) return fd.error();
         if (auto r = check_existing_instance_label(step, fd->get(), path); !r) return r.error();
         if (verdict == RecordVerdict::Unrecorded || verdict == RecordVerdict::Renamed) {

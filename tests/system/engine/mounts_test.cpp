@@ -217,7 +217,8 @@ TEST_CASE("create= makes a missing polydir by fd, with mode and owner", "[engine
         struct stat p = lstat_of(scratch + "/home/alice/tmp");
         CHILD_CHECK(checks, S_ISDIR(p.st_mode) && p.st_uid == 1001 && p.st_gid == 1001 && (p.st_mode & 07777) == 0750);
         struct stat q = lstat_of(scratch + "/made/here");
-        CHILD_CHECK_INFO(checks, (q.st_mode & 07777) == 0750, "default mode is 0777 & ~umask(027)");
+        // The default mode is a fixed 0755, never the caller's umask (issue 12).
+        CHILD_CHECK_INFO(checks, (q.st_mode & 07777) == 0755, "default mode is 0755 whatever the umask (027)");
     });
 }
 
