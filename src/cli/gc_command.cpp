@@ -17,6 +17,9 @@
 #include "commands.hpp"
 #include "output.hpp"
 #include "polyns/sys/admin_ops.hpp"
+#include "polyns/sys/credentials.hpp"
+#include "polyns/sys/instance_record.hpp"
+#include "polyns/sys/proc_scan.hpp"
 #include "polyns/sys/file_ops.hpp"
 #include "polyns/sys/path.hpp"
 #include "polyns/sys/remove_tree.hpp"
@@ -48,15 +51,21 @@ struct Outcome {
 constexpr unsigned gc_lock_timeout_ms = 30000;
 
 // Under the template's exclusive lock: the instance is still the one listed
-// (same inode and owner), nothing mounts it anywhere, then it goes.
-Outcome remove_one(const InstanceInfo& inst, Outcome out) {
+// (same inode and owner), nothing mounts it anywhere, then it goes, emptied
+// with its owner's rights (sys::remove_tree_as: what she could not remove
+// herself stays) and the empty directory removed by root. `template_dir` is
+// the template whose lock the module takes; the instance lies in
+// inst.template_dir (the template, or its .polyns-moved-aside directory).
+Outcome remove_one(const std::string& template_dir, const InstanceInfo& inst, const sys::Credentials& who,
+                   Outcome out) {
+    auto lfd = sys::open_path(template_dir, O_PATH | O_DIRECTORY, "open template");
     auto tfd = sys::open_path(inst.template_dir, O_RDONLY | O_DIRECTORY, "open template");
-    if (!tfd) {
+    if (!lfd || !tfd) {
         out.action = "kept";
-        out.detail = tfd.error().message();
+        out.detail = (!lfd ? lfd.error() : tfd.error()).message();
         return out;
     }
-    auto lock = sys::lock_template(tfd->get(), inst.template_dir, sys::LockKind::Exclusive, gc_lock_timeout_ms);
+    auto lock = sys::lock_template(lfd->get(), template_dir, sys::LockKind::Exclusive, gc_lock_timeout_ms);
     if (!lock) {
         out.action = "kept";
         out.detail = lock.error().message();
@@ -92,17 +101,18 @@ Outcome remove_one(const InstanceInfo& inst, Outcome out) {
         return out;
     }
     fd = sys::UniqueFd();
-    auto removed = sys::remove_tree_at(tfd->get(), inst.entry.name, inst.path);
+    auto removed = sys::remove_tree_as(who, tfd->get(), inst.entry.name, inst.path);
     if (!removed) {
         out.action = "kept";
         out.detail = removed.error().message();
-    } else if (!removed->removed_root) {
+    } else if (!removed->removed_root || !removed->kept.empty()) {
         out.action = "kept";
-        out.detail = fmt::format("{} entries removed, {} left (mount points or errors)", removed->removed,
-                                 removed->kept.size());
+        out.detail = fmt::format("{} entries removed, {} left that uid {} could not remove (mount points, others' "
+                                 "files): look at it",
+                                 removed->removed, removed->kept.size(), who.uid);
     } else {
         out.action = "removed";
-        out.detail = fmt::format("{} entries", removed->removed);
+        out.detail = fmt::format("{} entries, as uid {}", removed->removed, who.uid);
     }
     sys::syslog_line(out.action == "removed" ? LOG_NOTICE : LOG_WARNING,
                      fmt::format("gc {} instance {} of {} ({}): {}", out.action == "removed" ? "removed" : "kept",
@@ -144,7 +154,40 @@ int run_gc(GcRequest request) {
             } else if (request.dry_run) {
                 o.action = "would remove";
             } else {
-                o = remove_one(inst, o);
+                auto who = sys::credentials_of_uid(inst.entry.uid, inst.entry.gid);
+                if (!who) {
+                    o.action = "kept";
+                    o.detail = who.error().message();
+                } else {
+                    o = remove_one(tpath, inst, *who, o);
+                }
+            }
+            outcomes.push_back(std::move(o));
+        }
+        // Instances the module moved aside because their uid or name now
+        // belongs to another account (DESIGN invariant 15): the previous
+        // account's, gone by definition. Removed with that uid and its
+        // primary group only: the new account's groups are not lent to it.
+        const std::string aside = tpath + "/" + sys::moved_aside_dir;
+        auto entries = sys::list_template(aside, true);
+        if (!entries) continue;  // none moved aside (ENOENT) or unreadable: nothing to do
+        for (const auto& e : *entries) {
+            if (e.uid == 0 || !e.is_dir) continue;
+            InstanceInfo inst;
+            inst.template_dir = aside;
+            inst.path = aside + "/" + e.name;
+            inst.entry = e;
+            Outcome o;
+            o.path = inst.path;
+            o.uid = e.uid;
+            o.owner = fmt::format("uid {} (a previous account)", e.uid);
+            const bool old = request.older_than_days >= 0 && now - e.newest > request.older_than_days * 86400L;
+            if (!request.deleted_users && !old) continue;
+            o.reason = "moved aside: its uid or name was reused by another account";
+            if (request.dry_run) {
+                o.action = "would remove";
+            } else {
+                o = remove_one(tpath, inst, sys::Credentials{e.uid, e.gid, {e.gid}}, o);
             }
             outcomes.push_back(std::move(o));
         }
