@@ -21,6 +21,9 @@ packages=(
     util-linux dpkg-dev valgrind iproute2 procps
     # a hung FUSE daemon (tests/system/hung_fuse.c, issue 6 entry 19)
     libfuse3-dev
+    # a PAM application with GLib threads like gdm-session-worker
+    # (tests/system/threaded_session.cpp); sudo -i in nested sessions
+    libglib2.0-dev sudo
 )
 
 missing=()

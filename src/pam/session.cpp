@@ -180,6 +180,17 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
         return PAM_SERVICE_ERR;
     }
 
+    if (find_session_state(pamh) != nullptr) {
+        // A second pam_polyns line in the stack (the pam-auth-update profile
+        // in common-session plus a line an admin added to su), or a second
+        // open of this handle: the session is set up already, and a second
+        // namespace would only stack mounts and lose the first one's state.
+        log.notice("session for " + who.text() +
+                   ": already set up by pam_polyns on this handle (a second pam_polyns line in the stack?); "
+                   "nothing more to do");
+        return PAM_SUCCESS;
+    }
+
     const bool selinux = selinux_enabled();
     if (options.require_selinux && !selinux) {
         log.error("session for " + who.text() +
@@ -220,7 +231,7 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
     }
     report_plan(*plan, log);
 
-    if (plan->empty()) {
+    if (plan->empty() && plan->skipped.empty()) {
         // Nothing configured for this user: the process keeps the namespace it has.
         log.debug("session for " + who.text() + ": nothing to do, namespace unchanged");
         return PAM_SUCCESS;
@@ -238,6 +249,12 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
         report_failure(log, who, "session", state.error());
         // Even the rollback failed and the process must not go on (SECURITY.md).
         return state.error().caller_unsafe ? PAM_ABORT : PAM_SESSION_ERR;
+    }
+    if (!state->namespace_changed) {
+        // Rules skipped for this user and no earlier session to leave.
+        forget_session_state(pamh);
+        log.debug("session for " + who.text() + ": nothing to do, namespace unchanged");
+        return PAM_SUCCESS;
     }
     *stored = std::move(*state);
     // The session is set up and recorded: failing to describe it must not

@@ -114,7 +114,7 @@ Result<UniqueFd> reopen(UniqueFd path_fd, mode_t type, int flags, const std::str
         return fd;
     }
     if ((flags & O_DIRECTORY) != 0) return make_error(step, path, "openat", ENOTDIR);
-    std::string link = "/proc/self/fd/" + std::to_string(path_fd.get());
+    std::string link = "/proc/thread-self/fd/" + std::to_string(path_fd.get());
     UniqueFd fd(::open(link.c_str(), flags & ~O_NOFOLLOW));
     if (!fd) return make_error(step, path, "open", errno);
     return fd;

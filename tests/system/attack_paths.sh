@@ -67,8 +67,12 @@ mv /var/tmp/inst /var/tmp/real-inst
 ln -s /var/tmp/real-inst /var/tmp/inst
 expect_refused "3. template is a symlink (to a good template)" -- /var/tmp/inst symlink
 rm /var/tmp/inst
-expect_refused "3. template missing" -- /var/tmp/inst "mkdir -m 0755"
-[[ ! -e /var/tmp/inst ]] || fail "3. a missing template was created"
+# A missing template is created root:root 0000 (as pam_namespace.so does);
+# one whose parent is missing too is not (only the last component is made).
+write_conf <<<'/tmp /var/tmp/no-parent/inst/ user'
+expect_refused "3. template and its parent missing" -- /var/tmp/no-parent "mkdir -p -m 0755 /var/tmp/no-parent"
+[[ ! -e /var/tmp/no-parent ]] || fail "3. a missing template parent was created"
+write_conf <<<'/tmp /var/tmp/inst/ user'
 mv /var/tmp/real-inst /var/tmp/inst
 # ignore_instance_parent_mode: the admin accepts a 1777 template (Linux-PAM's
 # option). Whatever bob plants there is still refused by the instance checks.
@@ -210,9 +214,16 @@ EOF
 expect_opened "20. the admin's template works" /var/tmp
 assert_only_instance_created "20. first session" "$ATTACK_CHANGES" /tmp/user_tmpl/alice alice alice 700
 rm -rf /tmp/user_tmpl  # systemd-tmpfiles --clean, ageing
-expect_refused "20. template aged out (missing)" -- /tmp/user_tmpl
-[[ ! -e /tmp/user_tmpl ]] || fail "20. the module recreated the template under world-writable /tmp"
-pass "20. the template is never silently recreated"
+# Missing: the module recreates it (root:root 0000, only the last component,
+# mkdirat on the pinned /tmp and checked to be the one it made), after which
+# bob cannot take the name any more (sticky /tmp).
+expect_opened "20. template aged out (missing): recreated by the module" /var/tmp
+assert_eq "$(stat -c '%U:%G %a' /tmp/user_tmpl)" "root:root 0" "20. the recreated template is root:root 0000"
+as_user bob mv /tmp/user_tmpl /tmp/bobs 2>/dev/null && fail "20. bob could move the recreated template away"
+as_user bob rmdir /tmp/user_tmpl 2>/dev/null && fail "20. bob could remove the recreated template"
+pass "20. bob cannot take the recreated template's name"
+# bob gets there first (after the next ageing): refused, not adopted.
+rm -rf /tmp/user_tmpl
 as_user bob mkdir -m 0755 /tmp/user_tmpl
 expect_refused "20. template recreated by bob (0755)" -- /tmp/user_tmpl "owned by uid 1002"
 as_user bob chmod 0777 /tmp/user_tmpl
