@@ -52,7 +52,7 @@ Result<void> create_polydir(const MountStep& step, PinnedStep& pinned, Rollback&
     std::string parent_path, name;
     if (!sys::split_parent(step.polydir, parent_path, name))
         return make_error("create polydir", step.polydir, "", EINVAL, "has no parent directory");
-    auto parent = sys::open_path(parent_path, O_PATH | O_DIRECTORY, "open polydir parent");
+    auto parent = sys::open_path(parent_path, O_PATH | O_DIRECTORY, "open polydir parent", sys::Links::FollowRootOnly);
     if (!parent) return parent.error();
     mode_t mode = create.mode ? *create.mode : (0777 & ~current_umask());
     // Made with mode 0 and root-owned, then given away: nobody can get in
@@ -88,7 +88,7 @@ Result<void> create_polydir(const MountStep& step, PinnedStep& pinned, Rollback&
 }
 
 Result<void> pin_polydir(const MountStep& step, PinnedStep& pinned, Rollback& rollback, Log& log) {
-    auto fd = sys::open_path(step.polydir, O_PATH | O_DIRECTORY, "open polydir");
+    auto fd = sys::open_path(step.polydir, O_PATH | O_DIRECTORY, "open polydir", sys::Links::FollowRootOnly);
     if (fd) {
         pinned.polydir_fd = std::move(*fd);
     } else if (fd.error().err == ENOENT && step.create_polydir) {
@@ -117,7 +117,7 @@ Result<sys::UniqueFd> create_template(const std::string& path, Log& log) {
     std::string parent_path, name;
     if (!sys::split_parent(path, parent_path, name))
         return make_error("create template", path, "", EINVAL, "has no parent directory");
-    auto parent = sys::open_path(parent_path, O_PATH | O_DIRECTORY, "open template parent");
+    auto parent = sys::open_path(parent_path, O_PATH | O_DIRECTORY, "open template parent", sys::Links::FollowRootOnly);
     if (!parent) {
         Error e = parent.error();
         if (e.err == ENOENT)
@@ -140,7 +140,7 @@ Result<sys::UniqueFd> create_template(const std::string& path, Log& log) {
 
 Result<std::shared_ptr<sys::UniqueFd>> pin_template(const Plan& plan, const MountStep& step, Log& log) {
     const std::string& path = step.template_dir;
-    auto fd = sys::open_path(path, O_PATH | O_DIRECTORY, "open template");
+    auto fd = sys::open_path(path, O_PATH | O_DIRECTORY, "open template", sys::Links::FollowRootOnly);
     if (!fd && fd.error().err == ENOENT) fd = create_template(path, log);
     if (!fd) {
         Error e = fd.error();

@@ -36,7 +36,7 @@ Result<bool> detach_top_instance(const std::string& polydir) {
     const sys::MountEntry& top = here->back();
     if (!looks_polyinstantiated({top.root, top.fstype, top.source})) return false;
     // The fd names the topmost mount's root; check it is the entry we judged.
-    auto fd = sys::open_path(polydir, O_PATH | O_DIRECTORY, "unmount previous instance on");
+    auto fd = sys::open_path(polydir, O_PATH | O_DIRECTORY, "unmount previous instance on", sys::Links::FollowRootOnly);
     if (!fd) return fd.error();
     auto pos = sys::mount_position(fd->get(), "unmount previous instance on", polydir);
     if (!pos) return pos.error();

@@ -18,50 +18,34 @@ source "$(dirname "$0")/lib/harness.sh"
 harness_enter "$@"
 require_module
 require_pam_session
+source "$(dirname "$0")/lib/chroot.sh"
 
 add_user alice 1001
 add_user bob 1002
 
-# The chroot: a plain directory on the harness's /home tmpfs. Programs and
-# libraries come from /usr (bind, read-only); /etc is a copy of the harness's
-# private one; the module and the driver are copied in.
+# The chroot: a plain directory on the harness's /home tmpfs (lib/chroot.sh).
 ch=/home/buildroot
-mkdir -p "$ch"/{usr,etc,proc,dev,opt/polyns,tmp,var/tmp,home/alice,home/bob,root}
-chmod 1777 "$ch/tmp" "$ch/var/tmp"
+mkdir -p "$ch/home/alice" "$ch/home/bob"
+make_plain_chroot "$ch"
 chown alice:alice "$ch/home/alice"
 chown bob:bob "$ch/home/bob"
-for link in bin lib lib64 sbin; do [[ -L /$link ]] && ln -s "$(readlink "/$link")" "$ch/$link"; done
-mount --bind /usr "$ch/usr"
-mount -o remount,bind,ro "$ch/usr"
-cp -a /etc/. "$ch/etc/"
-mount -t proc proc "$ch/proc"
-mount --rbind /dev "$ch/dev"
-install -m 0755 "$POLYNS_PAM_SESSION" "$ch/opt/polyns/polyns-pam-session"
-install -m 0644 "$POLYNS_MODULE" "$ch/opt/polyns/pam_polyns.so"
 cat >"$ch/etc/security/namespace.conf" <<'EOF'
 # namespace.conf(5)'s example lines
 /tmp     /tmp-inst/          level  root,adm
 /var/tmp /var/tmp/tmp-inst/  level  root,adm
 EOF
 chmod 0644 "$ch/etc/security/namespace.conf"
-rm -f "$ch/etc/security/namespace.d/"*
-cat >"$ch/etc/pam.d/polyns-login" <<EOF
-account  required pam_permit.so
-session  required /opt/polyns/pam_polyns.so ${POLYNS_TEST_MODULE_ARGS:-}
-EOF
 harness_on_exit '[[ $status == 0 ]] || { echo "--- syslog:"; syslog_lines; } >&2'
 
-mountpoint -q "$ch" && fail "test setup: $ch must not be a mount point"
 # The mount the chroot lives on is shared with the harness's namespace: a
 # session mount made in a peer would show up here.
 mount --make-shared /home
 pass "the chroot's / is a plain directory on a shared mount"
 
-in_chroot() { chroot "$ch" /opt/polyns/polyns-pam-session "$@"; }
 
 # 1 + 2: a session inside the chroot, checked from outside while it runs.
 rm -f "$ch/ready" "$ch/done"
-in_chroot polyns-login alice -- sh -c '
+in_chroot "$ch" polyns-login alice -- sh -c '
     echo "tmp=$(stat -c %i /tmp) vartmp=$(stat -c %i /var/tmp)" >/session-view
     touch /ready
     i=0; while [ ! -e /done ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done' &
@@ -85,7 +69,7 @@ pass "the log says the template was created"
 pass "nothing of the session is mounted after it"
 
 # A second session (bob) reuses the templates.
-out=$(in_chroot polyns-login bob -- stat -c %i /tmp 2>&1) || fail "bob's session in the chroot failed: $out"
+out=$(in_chroot "$ch" polyns-login bob -- stat -c %i /tmp 2>&1) || fail "bob's session in the chroot failed: $out"
 assert_eq "$out" "$(stat -c %i "$ch/tmp-inst/bob")" "bob's session uses the template made for alice's"
 assert_eq "$(stat -c '%U:%G %a' "$ch/tmp-inst")" "root:root 0" "the template is unchanged"
 
@@ -95,7 +79,7 @@ cat >"$ch/etc/security/namespace.conf" <<'EOF'
 EOF
 syslog_clear
 status=0
-in_chroot polyns-login alice -- true 2>/dev/null || status=$?
+in_chroot "$ch" polyns-login alice -- true 2>/dev/null || status=$?
 assert_eq "$status" 2 "a template whose parent is missing too: the session fails"
 [[ ! -e $ch/no ]] || fail "the missing parent was created"
 wait_for_syslog "mkdir -p -m 0755 /no/such/parent" || fail "the log does not name the parent to create"
@@ -106,7 +90,7 @@ cat >"$ch/etc/security/namespace.conf" <<'EOF'
 /tmp  /home/alice/tmpl-parent/tmp-inst/  user  root
 EOF
 status=0
-in_chroot polyns-login bob -- true 2>/dev/null || status=$?
+in_chroot "$ch" polyns-login bob -- true 2>/dev/null || status=$?
 assert_eq "$status" 2 "a template alice made where she can write: bob's session fails closed"
 [[ ! -e $ch/home/alice/tmpl-parent/tmp-inst/bob ]] || fail "bob's instance was created in alice's directory"
 wait_for_syslog "owned by uid 1001, not root" || fail "the log does not name the template's owner"
