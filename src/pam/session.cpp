@@ -304,7 +304,8 @@ int close_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
         log.debug("close for " + who.text() + ": no session state, nothing to do");
         return PAM_SUCCESS;
     }
-    if (who.user.empty()) who.user = state->user;
+    // The session closed is the one the state holds, whatever PAM_USER says now.
+    who.user = state->user;
 
     auto closed = polyns::close_session(*state, log);
     forget_session_state(pamh);
