@@ -15,6 +15,7 @@
 #include "polyns/engine.hpp"
 #include "polyns/options.hpp"
 #include "polyns/plan.hpp"
+#include "polyns/sys/run_state.hpp"
 #include "polyns/sys/users.hpp"
 #include "selinux_state.hpp"
 #include "session_data.hpp"
@@ -79,6 +80,10 @@ void report_failure(PamLog& log, const SessionLabel& who, const char* what, cons
     if (!error.polydir.empty()) line += "polydir " + error.polydir + ": ";
     line += error.message();
     log.error(line);
+    // Kept root-only under /run for `polyns status USER`: without /dev/log
+    // the syslog line is lost, and the user only saw libpam's generic words.
+    if (auto r = sys::record_last_failure(who.user, who.service, line); !r)
+        log.warning("cannot record the failure for polyns status: " + r.error().message());
 }
 
 // With SELinux on, a failed open names the policy's polyinstantiation
