@@ -258,7 +258,8 @@ TEST_CASE("tmpdir instances get a unique name and are removed at close", "[engin
         CHILD_CHECK(checks, m.remove_on_close);
         CHILD_CHECK_INFO(checks, m.instance_name.size() == 12 && m.instance_name.rfind("alice-", 0) == 0, m.instance_name);
         CHILD_CHECK(checks, m.instance == tmp_template() + "/" + m.instance_name);
-        make_dir(tmp_dir() + "/a/b/c", 0755, 1001, 1001);
+        // Her own tree (the removal acts with her rights).
+        for (const char* dir : {"/a", "/a/b", "/a/b/c"}) make_dir(tmp_dir() + dir, 0755, 1001, 1001);
         write_file(tmp_dir() + "/a/b/c/file", "x");
         auto closed = close_session(*state, log);
         CHILD_CHECK_INFO(checks, closed.ok(), closed ? "" : closed.error().message());
