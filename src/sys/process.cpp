@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -46,6 +47,25 @@ bool clear_exec_context() {
 
 // The pinned instance, inherited by the script (POLYNS_INSTANCE_FD).
 constexpr int instance_fd_number = 5;
+
+// Linux's INIT_RLIMITS (include/asm-generic/resource.h): what pid 1 starts
+// with, for the resources a caller can lower to make a root script fail
+// half-way. NPROC and SIGPENDING are sized by the kernel per machine; root's
+// scripts are not bound by NPROC anyway.
+struct BootLimit {
+    int resource;
+    rlim_t soft;
+    rlim_t hard;
+};
+constexpr BootLimit boot_limits[] = {
+    {RLIMIT_CPU, RLIM_INFINITY, RLIM_INFINITY},      {RLIMIT_FSIZE, RLIM_INFINITY, RLIM_INFINITY},
+    {RLIMIT_DATA, RLIM_INFINITY, RLIM_INFINITY},     {RLIMIT_STACK, 8 << 20, RLIM_INFINITY},
+    {RLIMIT_CORE, 0, RLIM_INFINITY},                 {RLIMIT_RSS, RLIM_INFINITY, RLIM_INFINITY},
+    {RLIMIT_NOFILE, 1024, 4096},                     {RLIMIT_MEMLOCK, 8 << 20, 8 << 20},
+    {RLIMIT_AS, RLIM_INFINITY, RLIM_INFINITY},       {RLIMIT_LOCKS, RLIM_INFINITY, RLIM_INFINITY},
+    {RLIMIT_MSGQUEUE, 819200, 819200},               {RLIMIT_NICE, 0, 0},
+    {RLIMIT_RTPRIO, 0, 0},                           {RLIMIT_RTTIME, RLIM_INFINITY, RLIM_INFINITY},
+};
 
 // Every directory above the script must be root's and closed to others
 // (sticky ones excepted: others cannot rename root's entries there), or its
@@ -254,6 +274,15 @@ Result<void> run_init_script(int script_fd, const std::string& script_path, cons
         // pam_selinux set for the next execve (pam_namespace's setexeccon(NULL)).
         if (facts.reset_exec_context && !clear_exec_context()) fail(child_stage_exec_context);
         for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+        // The caller's limits and nice value are hers (ulimit -f 0 and nice
+        // 19 before su): the script runs with the kernel's boot defaults
+        // instead, as a root login starts. Best effort: without
+        // CAP_SYS_RESOURCE a hard limit stays where it is.
+        ::setpriority(PRIO_PROCESS, 0, 0);
+        for (const BootLimit& limit : boot_limits) {
+            struct rlimit value {limit.soft, limit.hard};
+            (void)::setrlimit(limit.resource, &value);
+        }
         // Fds 0-5 are about to be overwritten: whatever must survive that is
         // moved to 6 or above first (only if it is below: fewer fds needed,
         // which matters under a low RLIMIT_NOFILE).

@@ -49,7 +49,8 @@ bool path_parents_safe(const std::string& path);
 //  - fds 0-2 on /dev/null; fd 3 is the script itself (O_PATH; the interpreter of
 //    a #! script reads it through /proc/self/fd/3); fd 5 the instance (above);
 //    every other fd is closed;
-//  - signal dispositions reset to default, signal mask empty;
+//  - signal dispositions reset to default, signal mask empty; nice 0 and the
+//    kernel's boot resource limits (INIT_RLIMITS), never the caller's;
 //  - its own process group; after `timeout_seconds` (0 = no limit) the whole
 //    group is killed with SIGKILL and the run fails.
 // Works whatever the caller did with SIGCHLD (ignored, blocked, handled): it is
