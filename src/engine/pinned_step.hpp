@@ -28,6 +28,7 @@ struct PinnedStep {
     std::string instance_name;                   // actual name (tmpdir: with its random suffix)
     std::string instance_path;                   // template_dir/instance_name, or "tmpfs"
     bool instance_created = false;
+    std::string instance_label;                  // SELinux label of a new instance ("": none)
     std::shared_ptr<const sys::UniqueFd> script_fd;  // null: no init script to run
     std::string script_path;
 };
@@ -73,6 +74,10 @@ struct MountEntryView {
     std::string source;
 };
 bool looks_polyinstantiated(const MountEntryView& entry);
+
+// The one warning line about what a removal of `path` left in place and why
+// (entries another user owns, mount points, immutable files ...).
+std::string left_in_place_line(const std::string& path, const std::vector<std::string>& kept);
 
 // Sets the polydir on an error about a step.
 Error for_polydir(Error e, const std::string& polydir);

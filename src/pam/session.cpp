@@ -81,6 +81,15 @@ void report_failure(PamLog& log, const SessionLabel& who, const char* what, cons
     log.error(line);
 }
 
+// With SELinux on, a failed open names the policy's polyinstantiation
+// boolean and its state: off, it is the usual cause (no sys_admin for the
+// login domain, labels refused).
+Error with_selinux_boolean(Error error, bool selinux) {
+    const std::string note = selinux_boolean_note(selinux);
+    if (!note.empty()) error.detail += (error.detail.empty() ? "" : "; ") + note;
+    return error;
+}
+
 void report_config_diagnostics(const Config& config, PamLog& log) {
     if (log.debug_enabled()) {
         for (const auto& file : config.files) log.debug("config file read: " + file);
@@ -180,15 +189,24 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
         return PAM_SERVICE_ERR;
     }
 
-    if (find_session_state(pamh) != nullptr) {
-        // A second pam_polyns line in the stack (the pam-auth-update profile
-        // in common-session plus a line an admin added to su), or a second
-        // open of this handle: the session is set up already, and a second
-        // namespace would only stack mounts and lose the first one's state.
-        log.notice("session for " + who.text() +
-                   ": already set up by pam_polyns on this handle (a second pam_polyns line in the stack?); "
-                   "nothing more to do");
-        return PAM_SUCCESS;
+    if (const SessionState* open = find_session_state(pamh); open != nullptr) {
+        if (!opened_by_this_line(pamh, argv)) {
+            // Another pam_polyns line of the same stack already set this
+            // session up (the pam-auth-update profile's line in
+            // common-session and one an admin added to su): nothing more to
+            // do; a second namespace would only stack mounts.
+            log.notice("session for " + who.text() +
+                       ": already set up by an earlier pam_polyns line of this stack; this line does nothing");
+            return PAM_SUCCESS;
+        }
+        // One handle, one session: a second open would replace the first's
+        // state, so its tmpdir instance would never be removed and its mount stay
+        // under the new one (and a failed second open would leave close nothing
+        // to do). Refused; the first session stays as it is, and close closes it.
+        log.error("session for " + who.text() +
+                  " failed: this PAM handle already holds an open polyns session (for " + open->user +
+                  "); one handle opens one session (fix: the application must call pam_close_session first)");
+        return PAM_SESSION_ERR;
     }
 
     const bool selinux = selinux_enabled();
@@ -221,12 +239,14 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
     }
 
     const sys::NssNameResolver names;
+    const auto contexts = selinux_contexts(selinux, options, who.user);
     PlanContext context;
     context.security_dir = load.security_dir;
     context.selinux_enabled = selinux;
+    context.selinux = contexts.get();
     const auto plan = make_plan(config, *identity, options, names, context);
     if (!plan) {
-        report_failure(log, who, "session", plan.error());
+        report_failure(log, who, "session", with_selinux_boolean(plan.error(), selinux));
         return PAM_SESSION_ERR;
     }
     report_plan(*plan, log);
@@ -246,7 +266,7 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
     auto state = apply_plan(*plan, log);
     if (!state) {
         forget_session_state(pamh);
-        report_failure(log, who, "session", state.error());
+        report_failure(log, who, "session", with_selinux_boolean(state.error(), selinux));
         // Even the rollback failed and the process must not go on (SECURITY.md).
         return state.error().caller_unsafe ? PAM_ABORT : PAM_SESSION_ERR;
     }
@@ -257,6 +277,7 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
         return PAM_SUCCESS;
     }
     *stored = std::move(*state);
+    remember_opening_line(pamh, argv);
     // The session is set up and recorded: failing to describe it must not
     // turn it into a failed open (the application would then never close it).
     try {
