@@ -126,7 +126,7 @@ assert_not_contains "$out" LEAK- "carol does not see alice's /tmp"
 assert_eq "$(field after tmp)" "$alice_tmp" "back in alice's session after su - carol: her /tmp"
 [[ ! -e /tmp/user_tmpl/$(id -u alice)/user_tmpl ]] || fail "something was created inside alice's instance"
 pass "nothing was created inside alice's instance"
-assert_contains "$(syslog_lines)" "already set up by pam_polyns on this handle" \
+wait_for_syslog "already set up by an earlier pam_polyns line of this stack" && assert_contains "$(syslog_lines)" "already set up by an earlier pam_polyns line of this stack" \
     "su's second pam_polyns line (the admin's unmnt_remnt) did nothing, harmlessly"
 [[ -z $(syslog_lines 'polyns.*(failed|error)') ]] || fail "a session logged an error: $(syslog_lines 'polyns.*(failed|error)')"
 pass "no session logged an error"
