@@ -24,6 +24,14 @@ packages=(
     # POSIX ACLs: libacl for the template reachability check, setfacl and
     # getfattr (attr) for its tests and the instance records' (issue 12)
     libacl1-dev acl attr
+    # tests/bench/plain_path.sh traces the plain login path (skips without)
+    strace
+    # the SELinux VM (tests/vm): qemu, the compiled refpolicy trees (mls and
+    # default = MCS) and the SELinux-aware tools put into its initramfs; the
+    # kernel is fetched by tests/vm/get_kernel.sh (apt-get download), never
+    # installed
+    qemu-system-x86 selinux-policy-mls selinux-policy-default policycoreutils
+    selinux-utils cpio xz-utils
 )
 
 missing=()

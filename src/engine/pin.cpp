@@ -9,6 +9,7 @@
 #include <thread>
 #include <tuple>
 
+#include "labels.hpp"
 #include "pinned_step.hpp"
 #include "polyns/sys/file_ops.hpp"
 #include "polyns/sys/instance_record.hpp"
@@ -39,8 +40,13 @@ Result<void> create_polydir(const MountStep& step, PinnedStep& pinned, Rollback&
     if (!parent) return parent.error();
     mode_t mode = create.mode ? *create.mode : default_created_polydir_mode;
     // Made with mode 0 and root-owned, then given away: nobody can get in
-    // before owner and mode are final.
-    auto made = sys::make_dir_at(parent->get(), name, 0, "create polydir", step.polydir);
+    // before owner and mode are final. With SELinux, labelled as
+    // file_contexts says (setfscreatecon around the mkdirat only).
+    auto made = [&]() -> Result<void> {
+        PolydirCreateLabel label;
+        if (auto r = label.apply(step); !r) return r;
+        return sys::make_dir_at(parent->get(), name, 0, "create polydir", step.polydir);
+    }();
     if (!made && made.error().err != EEXIST) return made.error();
     bool created = made.ok();
     auto fd = sys::open_below(parent->get(), name, dir_rw, "open polydir", step.polydir);
@@ -190,7 +196,8 @@ sys::InstanceRecord record_of(const Identity& who) {
 // Owner and mode are set on the fd of a directory made root-owned with mode 0:
 // until both are final nobody but root can enter it. On failure it is removed.
 Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& name, const std::string& path,
-                                          const ExpectedOwner& want, const sys::InstanceRecord& record) {
+                                          const ExpectedOwner& want, const sys::InstanceRecord& record,
+                                          const std::string& label) {
     auto fd = sys::open_below(template_fd, name, dir_rw, "create instance", path);
     if (!fd) {
         ::unlinkat(template_fd, name.c_str(), AT_REMOVEDIR);
@@ -211,6 +218,11 @@ Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& na
                               path.substr(0, path.size() - name.size()));
     // Marked as whose it is before anyone else can enter it (DESIGN invariant 15).
     if (auto r = sys::write_instance_record(fd->get(), record, path); !r && !record_unsupported(r.error())) {
+        ::unlinkat(template_fd, name.c_str(), AT_REMOVEDIR);
+        return r.error();
+    }
+    // Labelled before anyone else can use it (DESIGN invariant 14).
+    if (auto r = label_new_instance(fd->get(), label, path); !r) {
         ::unlinkat(template_fd, name.c_str(), AT_REMOVEDIR);
         return r.error();
     }
@@ -341,7 +353,7 @@ Result<void> pin_named_instance(const Plan& plan, const MountStep& step, PinnedS
         if (verdict == RecordVerdict::NotOurs) made = sys::make_dir_at(template_fd, name, 0, "create instance", path);
     }
     if (made) {
-        auto fd = finish_new_instance(template_fd, name, path, want, record_of(plan.identity));
+        auto fd = finish_new_instance(template_fd, name, path, want, record_of(plan.identity), pinned.instance_label);
         if (!fd) return fd.error();
         pinned.instance_fd = std::move(*fd);
         pinned.instance_created = true;
@@ -358,6 +370,7 @@ Result<void> pin_named_instance(const Plan& plan, const MountStep& step, PinnedS
                 log.info("instance " + path + " was made for " + plan.identity.user +
                          " under another name (same uid, same home directory): kept, record updated");
         }
+        if (auto r = check_existing_instance_label(step, fd->get(), path); !r) return r.error();
         pinned.instance_fd = std::move(*fd);
         log.debug("using existing instance " + path);
     } else {
@@ -382,7 +395,7 @@ Result<void> pin_unique_instance(const Plan& plan, const MountStep& step, Pinned
             if (made.error().err == EEXIST) continue;
             return made.error();
         }
-        auto fd = finish_new_instance(template_fd, name, path, want, record_of(plan.identity));
+        auto fd = finish_new_instance(template_fd, name, path, want, record_of(plan.identity), pinned.instance_label);
         if (!fd) return fd.error();
         rollback.created_unique_instance(pinned.template_fd, name, path, plan.identity.uid, plan.identity.gid);
         pinned.instance_fd = std::move(*fd);
@@ -471,6 +484,9 @@ Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& r
         pinned.template_fd = std::move(*tmpl);
         if (auto r = check_mirrored_reach(plan, step, pinned.polydir_st, pinned.template_fd->get()); !r)
             return r.error();
+        auto label = instance_label(step, pinned);
+        if (!label) return label.error();
+        pinned.instance_label = std::move(*label);
         auto r = step.instance_kind == InstanceKind::Unique ? pin_unique_instance(plan, step, pinned, rollback, log)
                                                             : pin_named_instance(plan, step, pinned, log);
         if (!r) return r.error();

@@ -32,6 +32,20 @@ constexpr int child_stage_exec = 2;
 constexpr int child_stage_cwd = 3;
 // The pinned instance, inherited by the script (POLYNS_INSTANCE_FD).
 constexpr int instance_fd_number = 5;
+constexpr int child_stage_exec_context = 4;
+
+// setexeccon(NULL) with async-signal-safe calls only (it runs between fork
+// and execve): an empty write to the thread's exec attribute clears it.
+bool clear_exec_context() {
+    int fd = ::open("/proc/thread-self/attr/exec", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    ssize_t written;
+    do {
+        written = ::write(fd, "", 0);
+    } while (written < 0 && errno == EINTR);
+    ::close(fd);
+    return written == 0;
+}
 
 // Linux's INIT_RLIMITS (include/asm-generic/resource.h): what pid 1 starts
 // with, for the resources a caller can lower to make a root script fail
@@ -255,6 +269,9 @@ Result<void> run_init_script(int script_fd, const std::string& script_path, cons
         // The caller's cwd may be a user's directory (su from her home): a
         // root script must not start with relative paths resolving there.
         if (::chdir("/") != 0) fail(child_stage_cwd);
+        // SELinux: the script runs in the caller's domain, not the user's one
+        // pam_selinux set for the next execve (pam_namespace's setexeccon(NULL)).
+        if (facts.reset_exec_context && !clear_exec_context()) fail(child_stage_exec_context);
         for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
         // The caller's limits and nice value are hers (ulimit -f 0 and nice
         // 19 before su): the script runs with the kernel's boot defaults
@@ -319,6 +336,9 @@ Result<void> run_init_script(int script_fd, const std::string& script_path, cons
         if (report[0] == child_stage_exec) return make_error(step_run, script_path, "execve", report[1]);
         if (report[0] == child_stage_cwd)
             return make_error(step_run, script_path, "chdir", report[1], "cannot start the script in /");
+        if (report[0] == child_stage_exec_context)
+            return make_error(step_run, script_path, "write /proc/thread-self/attr/exec", report[1],
+                              "cannot clear the SELinux exec context (setexeccon(NULL))");
         return make_error(step_run, script_path, "dup2", report[1], "cannot give the script its fds 0-3");
     }
     if (WIFEXITED(*status) && WEXITSTATUS(*status) == 0) return {};

@@ -31,6 +31,9 @@ struct InitScriptFacts {
     // under the polydir), where she could have planted a symlink; fd 5
     // (/proc/self/fd/5) is the real instance whatever she did.
     int instance_fd = -1;
+    // SELinux on: clear the exec context in the child (setexeccon(NULL)), so
+    // the script runs in the caller's domain, not the user's.
+    bool reset_exec_context = false;
 };
 
 // Linux-PAM's check for the init script's $5 and $6: every segment of `path`
