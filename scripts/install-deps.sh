@@ -21,9 +21,6 @@ packages=(
     util-linux dpkg-dev valgrind iproute2 procps
     # a hung FUSE daemon (tests/system/hung_fuse.c, issue 6 entry 19)
     libfuse3-dev
-    # POSIX ACLs: libacl for the template reachability check, setfacl and
-    # getfattr (attr) for its tests and the instance records' (issue 12)
-    libacl1-dev acl attr
     # tests/bench/plain_path.sh traces the plain login path (skips without)
     strace
     # the SELinux VM (tests/vm): qemu, the compiled refpolicy trees (mls and
@@ -32,6 +29,14 @@ packages=(
     # installed
     qemu-system-x86 selinux-policy-mls selinux-policy-default policycoreutils
     selinux-utils cpio xz-utils
+    # POSIX ACLs: libacl for the template reachability check, setfacl and
+    # getfattr (attr) for its tests and the instance records' (issue 12)
+    libacl1-dev acl attr
+    # a PAM application with GLib threads like gdm-session-worker
+    # (tests/system/threaded_session.cpp); sudo -i in nested sessions
+    libglib2.0-dev sudo
+    # polyns's bash completion: its install directory and its test (issue 14)
+    bash-completion
 )
 
 missing=()

@@ -30,8 +30,6 @@ constexpr const char* step_run = "run init script";
 constexpr int child_stage_fds = 1;
 constexpr int child_stage_exec = 2;
 constexpr int child_stage_cwd = 3;
-// The pinned instance, inherited by the script (POLYNS_INSTANCE_FD).
-constexpr int instance_fd_number = 5;
 constexpr int child_stage_exec_context = 4;
 
 // setexeccon(NULL) with async-signal-safe calls only (it runs between fork
@@ -46,6 +44,9 @@ bool clear_exec_context() {
     ::close(fd);
     return written == 0;
 }
+
+// The pinned instance, inherited by the script (POLYNS_INSTANCE_FD).
+constexpr int instance_fd_number = 5;
 
 // Linux's INIT_RLIMITS (include/asm-generic/resource.h): what pid 1 starts
 // with, for the resources a caller can lower to make a root script fail

@@ -25,15 +25,15 @@ struct InitScriptFacts {
     std::string instance;
     bool newly_created = false;
     std::string user;
+    // SELinux on: clear the exec context in the child (setexeccon(NULL)), so
+    // the script runs in the caller's domain, not the user's.
+    bool reset_exec_context = false;
     // The instance as pinned (O_RDONLY|O_DIRECTORY), or -1 (tmpfs): given to
     // the script as fd 5, announced in POLYNS_INSTANCE_FD. The path in $2 may
     // resolve inside the user's own instance after the mount (a template
     // under the polydir), where she could have planted a symlink; fd 5
     // (/proc/self/fd/5) is the real instance whatever she did.
     int instance_fd = -1;
-    // SELinux on: clear the exec context in the child (setexeccon(NULL)), so
-    // the script runs in the caller's domain, not the user's.
-    bool reset_exec_context = false;
 };
 
 // Linux-PAM's check for the init script's $5 and $6: every segment of `path`
