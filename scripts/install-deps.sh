@@ -21,6 +21,9 @@ packages=(
     util-linux dpkg-dev valgrind iproute2 procps
     # a hung FUSE daemon (tests/system/hung_fuse.c, issue 6 entry 19)
     libfuse3-dev
+    # the package tests (tests/packaging): clean chroots from Debian's
+    # archive, lintian, rpmbuild and its contents, the Ansible role
+    mmdebstrap debian-archive-keyring lintian rpm cpio ansible
 )
 
 missing=()
