@@ -22,6 +22,9 @@ PKG_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # assert_*) and shell mode; nothing here calls harness_enter on the host.
 source "$PKG_LIB_DIR/../../system/lib/harness.sh"
 PKG_CACHE=${POLYNS_PKG_CACHE:-/var/cache/polyns/mmdebstrap}
+# A build on the host (rpmbuild) compiles everything, as on a fresh CI
+# machine: no compiler cache of earlier builds of this tree.
+export CCACHE_DISABLE=1
 
 # pkg_step TITLE: a section header, with the seconds since the test began.
 PKG_T0=${PKG_T0:-$(date +%s)}
@@ -118,7 +121,9 @@ pkg_base_tarball() {
                 fail "mmdebstrap failed for $name (log: $log)"
             fi
             mv -f -- "$tmp" "$tarball"
-            find "$PKG_CACHE" -maxdepth 1 -name "$name-*.tar" ! -path "$tarball" -delete
+            # Older keys of NAME go (not one made within the hour: a test
+            # running beside this one may be about to extract it).
+            find "$PKG_CACHE" -maxdepth 1 -name "$name-*.tar" ! -path "$tarball" -mmin +60 -delete
         fi
     ) >&2
     echo "$tarball"
