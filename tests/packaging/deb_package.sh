@@ -48,7 +48,7 @@ build_base=$(pkg_base_tarball "deb-build-$profile_name" buildd "" \
     --customize-hook='rm -rf "$1/tmp/bd"' \
     -- "$build_depends")
 install_base=$(pkg_base_tarball deb-install minbase \
-    "openssh-server,openssh-client,mount,procps,iproute2,mawk,libpam-runtime,libpam-modules,libfmt9,libmd0,python3")
+    "openssh-server,openssh-client,mount,procps,iproute2,mawk,libpam-runtime,libpam-modules,libfmt9,libmd0,python3,python3-apt")
 pkg_isolate "$@"
 
 out=$PKG_WORK/out
