@@ -6,6 +6,8 @@
 # seed's A6 done the Debian way (pam-auth-update) and its A7 through real
 # ssh logins over Debian's own /etc/pam.d/sshd, with the INSTALLED module;
 # su -l through common-session; the upgrade check; disable; remove; purge.
+# First a user squats /tmp/user_tmpl: the install must not adopt it, and
+# README.Debian's mkdir -m 0755 must refuse it.
 source /polyns-src/tests/system/lib/harness.sh
 source /polyns-src/tests/system/lib/sshd.sh
 source /polyns-src/tests/system/lib/seed_procedure.sh
@@ -17,6 +19,10 @@ saved=$POLYNS_TEST_ROOT/saved
 mkdir -p "$saved"
 cp -a /etc/pam.d/common-session /etc/pam.d/common-session-noninteractive "$saved/"
 verify_baseline=$(dpkg --verify libpam-modules libpam-runtime 2>&1 || true)
+
+step "a user squats the template before the install"
+add_user mallory 1066
+install -d -o mallory -g mallory -m 0777 /tmp/user_tmpl /tmp/user_tmpl/1001
 
 step "install polyns, then libpam-polyns (it pre-depends on polyns)"
 dpkg -i /debs/polyns_*.deb
@@ -30,6 +36,14 @@ cmp "$saved/common-session" /etc/pam.d/common-session || fail "installing change
 pass "installing changes no PAM stack (profile Default: no)"
 assert_eq "$(polyns check --strict 2>&1)" "0 rules, 0 warnings, 0 errors in /etc/security/namespace.conf, /etc/security/namespace.d/polyns.conf" \
     "as installed, no rule is active (the drop-in's rules are commented out)"
+
+assert_eq "$(stat -c '%U %a' /tmp/user_tmpl /tmp/user_tmpl/1001 | sort -u)" "mallory 777" \
+    "the install adopted nothing (no systemd-tmpfiles --create): the squatted template is still mallory's"
+status=0
+mkdir -m 0755 /tmp/user_tmpl 2>/dev/null || status=$?
+[[ $status != 0 ]] || fail "README.Debian's mkdir -m 0755 took over an existing directory"
+pass "README.Debian's mkdir -m 0755 refuses the squatted template"
+rm -rf /tmp/user_tmpl # the admin looked into it and removed it
 
 step "README.Debian step 1: the rules, in the namespace.d drop-in"
 seed_root "sed -i 's|^#/|/|' /etc/security/namespace.d/polyns.conf"
