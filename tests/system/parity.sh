@@ -8,11 +8,15 @@
 # which instance directory (resolved exactly from the mount's device and root
 # field), the instance's owner:group:mode and mount flags; the runner also
 # records whether the session opened and what namespace.init was called with.
-# Both modules must agree on all of it, apart from differences a corpus file
-# declares with `#@ known-difference:` (each one listed in COMPATIBILITY.md).
-# Whether a declared difference still shows is recorded (the reference may
-# have fixed a bug), as are init arguments the reference passes beyond
-# polyns's. Then the migration: pam_namespace.so's sessions first, then
+# polyns must agree with the reference's results as recorded in
+# parity/expected/NAME.txt (what pam_namespace.so did, with its package
+# version; PARITY_RECORD=1 rewrites them from the module installed now),
+# apart from differences a corpus file declares with `#@ known-difference:`
+# (each one listed in COMPATIBILITY.md); a file that declares a difference
+# must show it. The reference installed today runs too and is compared with
+# the record: a change is reported (REFERENCE lines, lib/reference.sh), never
+# a failure, so a distribution update cannot turn the test red; init
+# arguments it passes beyond polyns's four are recorded. Then the migration: pam_namespace.so's sessions first, then
 # pam_polyns.so's in the same world, which must reuse the instances and mount
 # exactly what pam_namespace.so mounted.
 # PARITY_DEBUG=1 prints every run's results and syslog.
@@ -344,24 +348,47 @@ for file in "${corpus[@]}"; do
     run_module "$file" polyns-after continue
     expected_diff=$(directive "$file" known-difference)
     known_bug=$(directive "$file" known-bug)
+    # polyns is compared with what the reference did when its results were
+    # recorded (parity/expected/), not with whatever version runs today: a
+    # reference that changed is reported, polyns is held to the record.
+    recorded=$PARITY_DIR/expected/$name.txt
+    if [[ -n ${PARITY_RECORD:-} ]]; then
+        { echo "# $name: pam_namespace.so's sessions, recorded from $REFERENCE_VERSION by PARITY_RECORD=1 parity.sh"
+          cat "$WORK/result.linux-pam"; } >"$recorded"
+    fi
+    [[ -f $recorded ]] || fail "no recorded reference result $recorded (PARITY_RECORD=1 parity.sh $name writes it)"
+    grep -v '^# ' "$recorded" >"$WORK/result.recorded"
+    recorded_from=$(sed -n '1s/.*recorded from \(.*\) by .*/\1/p' "$recorded")
+    if cmp -s "$WORK/result.linux-pam" "$WORK/result.recorded"; then
+        reference_now=as-recorded
+    else
+        reference_now=changed
+        echo "---- $name: the reference's sessions differ from the record ($recorded_from)"
+        diff -u --label "recorded ($recorded_from)" --label "reference now ($REFERENCE_VERSION)" \
+            "$WORK/result.recorded" "$WORK/result.linux-pam" || true
+    fi
+    reference_seen "$name: the reference's sessions against parity/expected/$name.txt" "$reference_now" \
+        "as-recorded|recorded from $recorded_from"
     px_words=$(init_words "$WORK/result.polyns")
-    lp_words=$(init_words "$WORK/result.linux-pam")
+    lp_words=$(init_words "$WORK/result.recorded")
     if [[ -n $px_words && -n $lp_words ]] && ((lp_words > px_words)); then
-        reference_seen "$name: extra arguments of namespace.init beyond polyns's ($(awk '$1 == "init:" { sub(/^ +/, ""); print; exit }' "$WORK/result.linux-pam"))" \
+        reference_seen "$name: extra arguments of namespace.init beyond polyns's ($(awk '$1 == "init:" { sub(/^ +/, ""); print; exit }' "$WORK/result.recorded"))" \
             "$((lp_words - px_words))" '2|Linux-PAM 1.7, Debian 1.5.2-6+deb12u3: $5 polydir safe, $6 instance safe'
-        init_args_drop_last "$((lp_words - px_words))" <"$WORK/result.linux-pam" >"$WORK/result.linux-pam.cut"
-        mv "$WORK/result.linux-pam.cut" "$WORK/result.linux-pam"
+        init_args_drop_last "$((lp_words - px_words))" <"$WORK/result.recorded" >"$WORK/result.recorded.cut"
+        mv "$WORK/result.recorded.cut" "$WORK/result.recorded"
     fi
     # Compare session by session, so the table says which user differs.
-    nsessions=$(grep -c '^session ' "$WORK/result.linux-pam")
+    nsessions=$(grep -c '^session ' "$WORK/result.recorded")
     file_differs=0
     for ((s = 1; s <= nsessions; s++)); do
-        lp=$(awk -v s="$s" '/^session /{n++} n==s' "$WORK/result.linux-pam")
+        lp=$(awk -v s="$s" '/^session /{n++} n==s' "$WORK/result.recorded")
         pp=$(awk -v s="$s" '/^session /{n++} n==s' "$WORK/result.polyns")
-        # After pam_namespace.so's sessions the instances exist: compare the
-        # mounts only (the init scripts' "new instance" argument differs).
+        # After pam_namespace.so's sessions (today's reference, which made
+        # the instances) compare the mounts only (the init scripts' "new
+        # instance" argument differs).
+        lp_now=$(awk -v s="$s" '/^session /{n++} n==s' "$WORK/result.linux-pam" | grep -v '^  init: ')
         mp=$(awk -v s="$s" '/^session /{n++} n==s' "$WORK/result.polyns-after" | grep -v '^  init: ')
-        if [[ $mp == "$(grep -v '^  init: ' <<<"$lp")" ]]; then
+        if [[ $mp == "$lp_now" ]]; then
             migration=match
         elif [[ -n $expected_diff ]]; then
             migration=known-difference
@@ -370,11 +397,17 @@ for file in "${corpus[@]}"; do
             migration=KNOWN-BUG
             known_bugs=$((known_bugs + 1))
             known_migration=$((known_migration + 1))
+        elif [[ $reference_now == changed ]]; then
+            # Instances made by a reference that changed: recorded above.
+            migration=ref-changed
+            known_migration=$((known_migration + 1))
+            echo "---- $name, session $s: pam_polyns.so after today's pam_namespace.so differs (the reference changed)"
+            diff -u --label linux-pam --label polyns-after <(echo "$lp_now") <(echo "$mp") || true
         else
             migration=MISMATCH
             migration_mismatches=$((migration_mismatches + 1))
             echo "---- $name, session $s: pam_polyns.so after pam_namespace.so differs"
-            diff -u --label linux-pam --label polyns-after <(grep -v '^  init: ' <<<"$lp") <(echo "$mp") || true
+            diff -u --label linux-pam --label polyns-after <(echo "$lp_now") <(echo "$mp") || true
             echo "  syslog (polyns after linux-pam):"; sed 's/^/    /' "$WORK/syslog.polyns-after"
         fi
         who=$(head -1 <<<"$lp" | cut -d' ' -f3)
@@ -402,7 +435,7 @@ for file in "${corpus[@]}"; do
         table+=("$(printf '%-30s %-3s %-8s %-16s %-16s %s' "$name" "$s" "$who" "$verdict" "$migration" "$summary")")
         if [[ $verdict != match ]]; then
             echo "---- $name, session $s ($who): $verdict ${expected_diff:+($expected_diff)}${known_bug:+($known_bug)}"
-            diff -u --label linux-pam --label polyns <(echo "$lp") <(echo "$pp") || true
+            diff -u --label "linux-pam (recorded)" --label polyns <(echo "$lp") <(echo "$pp") || true
             if [[ $verdict == MISMATCH ]]; then
                 echo "  syslog (linux-pam):"; sed 's/^/    /' "$WORK/syslog.linux-pam"
                 echo "  syslog (polyns):"; sed 's/^/    /' "$WORK/syslog.polyns"
@@ -412,11 +445,11 @@ for file in "${corpus[@]}"; do
     if [[ -n $known_bug ]] && ((file_differs == 0)); then
         echo "NOTE: $name: the known bug is no longer seen; remove its #@ known-bug line"
     fi
-    if [[ -n $expected_diff ]]; then
-        # Who changed is not known here (polyns, or the reference fixed a
-        # bug): recorded, not failed; compat-differences asserts polyns's side.
-        reference_seen "$name: the declared difference ($expected_diff) shows" \
-            "$( ((file_differs)) && echo yes || echo no)" "yes|$REFERENCE_DOC"
+    if [[ -n $expected_diff ]] && ((file_differs == 0)); then
+        # Against the record only polyns can have changed.
+        echo "---- $name declares a known difference, but polyns behaved as the recorded reference"
+        table+=("$(printf '%-30s %-3s %-8s %s' "$name" - - "DECLARED DIFFERENCE NOT SEEN")")
+        mismatches=$((mismatches + 1))
     fi
 done
 

@@ -583,6 +583,21 @@ pam_session() {
     "$POLYNS_PAM_SESSION" "$@"
 }
 
+# print_versions PACKAGE...: one line naming the Debian package versions and
+# the kernel a test ran against. Tests whose outcome depends on what the
+# distribution serves (sshd, su, Linux-PAM's module, busybox, FUSE) say so,
+# whatever minor versions a fresh machine gets.
+print_versions() {
+    local package version seen=()
+    for package in "$@"; do
+        version=$(dpkg-query -W -f='${Version}' "$package" 2>/dev/null) || version="not installed"
+        seen+=("$package ${version:-not installed}")
+    done
+    seen+=("kernel $(uname -r)")
+    local IFS=,
+    echo "versions seen: ${seen[*]}" | sed 's/,/, /g'
+}
+
 # ------------------------------------------------------------------- syslog
 
 # syslog_lines [EXTENDED_REGEX]: what the private /dev/log received so far.

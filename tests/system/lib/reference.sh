@@ -39,7 +39,7 @@ reference_start() {
     REFERENCE_LOG=$1/reference.log
     : >"$REFERENCE_LOG"
     export REFERENCE_VERSION REFERENCE_LOG
-    echo "reference: $LINUX_PAM_MODULE from $REFERENCE_VERSION"
+    echo "reference: $LINUX_PAM_MODULE from $REFERENCE_VERSION (kernel $(uname -r))"
 }
 
 # reference_seen WHAT ACTUAL KNOWN...: records what the reference did.
