@@ -20,7 +20,7 @@
 # CI's budget, run it when Build-Depends or debian/rules change.
 source "$(dirname "$0")/lib/packaging.sh"
 PKG_TOOLS+=(mmdebstrap lintian dpkg-deb dpkg-parsechangelog readelf flock chroot setpriv)
-pkg_init deb "$@"
+if [[ ${POLYNS_PKG_CHECK_BUILD:-0} == 1 ]]; then pkg_init deb-check "$@"; else pkg_init deb "$@"; fi
 
 debian_dir=$POLYNS_SOURCE_DIR/packaging/debian
 version=$(pkg_version)
