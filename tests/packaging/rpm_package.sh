@@ -66,6 +66,9 @@ expected=$(sort -k2 <<EOF2
  /usr/share/man/man8/polyns.8 d
 EOF2
 )
+if [[ -f $POLYNS_SOURCE_DIR/conf/bash-completion/polyns ]]; then
+    expected+=$'\n /usr/share/bash-completion/completions/polyns'
+fi
 # rpm prints FILEFLAGS first: compare as "PATH FLAGS". Man pages are
 # compared without .gz (Fedora's brp-compress gzips them, Debian's rpm not).
 actual=$(awk '{ if (NF == 2) print " " $2 " " $1; else print " " $1 }' <<<"$files" | sed 's/\.gz\( \|$\)/\1/' | sort -k1)
