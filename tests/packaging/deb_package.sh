@@ -12,7 +12,8 @@
 #  3. a fresh minbase chroot installs them and deb_installed.sh runs there:
 #     README.Debian's steps, the seed's A3-A7 over Debian's own sshd stack
 #     through pam-auth-update, the upgrade check, disable, remove, and
-#     common-session restored byte for byte.
+#     common-session restored byte for byte;
+#  4. ansible_role.sh: the Ansible role against another fresh chroot, twice.
 # Base tarballs are cached in /var/cache/polyns/mmdebstrap (lib/packaging.sh).
 # By hand (root): POLYNS_BUILD_DIR=build bash tests/packaging/deb_package.sh
 # POLYNS_PKG_CHECK_BUILD=1: the full build instead (all Build-Depends, the
@@ -119,4 +120,14 @@ cp "$POLYNS_SYSLOG_SINK" "$root/polyns-tools/polyns-syslog-sink"
 pkg_chroot "$root" POLYNS_SOURCE_DIR=/polyns-src POLYNS_BUILD_DIR=/polyns-tools \
     POLYNS_SYSLOG_SINK=/polyns-tools/polyns-syslog-sink PKG_T0="$PKG_T0" \
     bash /polyns-src/tests/packaging/deb_installed.sh
+umount -R "$root"
+
+# The Ansible role (packaging/ansible) drives polyns setup and polyns audit
+# (issue 14): run it where this tree has them.
+if [[ -f $POLYNS_SOURCE_DIR/src/cli/setup_command.cpp && -f $POLYNS_SOURCE_DIR/src/cli/audit_command.cpp ]]; then
+    pkg_step "the Ansible role against a fresh chroot, twice"
+    bash "$(dirname "$0")/ansible_role.sh" "$install_base" "$cli_deb" "$lib_deb"
+else
+    echo "note: this tree has no polyns setup and audit yet: the Ansible role's test (ansible_role.sh) did not run"
+fi
 pkg_step "done"
