@@ -59,6 +59,11 @@ Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& r
 // Returns the polydirs it unmounted.
 Result<std::vector<std::string>> unmount_previous(const Plan& plan, Log& log);
 
+// Whether the caller sits in an earlier session's view: the topmost mount on
+// one of the plan's polydirs (steps and skipped rules) looks polyinstantiated.
+// Nested sessions then detach those mounts first, as unmnt_remnt does.
+Result<bool> inside_earlier_session(const Plan& plan);
+
 // Whether the topmost mount on a polydir looks like polyinstantiation (ours or
 // Linux-PAM's): a bind of a subdirectory (mountinfo root != "/"), or a tmpfs
 // mounted by polyns (source "polyns"). The filesystem normally mounted there

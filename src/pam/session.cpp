@@ -189,15 +189,27 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
         return PAM_SERVICE_ERR;
     }
 
-    // One handle, one session: a second open would replace the first's
-    // state, so its tmpdir instance would never be removed and its mount stay
-    // under the new one (and a failed second open would leave close nothing
-    // to do). Refused; the first session stays as it is, and close closes it.
+    // Reached again on a handle that holds a polyns session: a second
+    // pam_polyns line in the stack (the pam-auth-update profile in
+    // common-session plus a line an admin added to su) or a second
+    // pam_open_session; the module cannot tell the two apart. The first
+    // session's state is never replaced (its tmpdir instance would never be
+    // removed, its mount would stay under a second one, a failed second open
+    // would leave close nothing to do). For the same user the session is set
+    // up already: nothing more to do. For another user it is refused: her
+    // processes would run in the first user's view.
     if (const SessionState* open = find_session_state(pamh); open != nullptr) {
-        log.error("session for " + who.text() +
-                  " failed: this PAM handle already holds an open polyns session (for " + open->user +
-                  "); one handle opens one session (fix: the application must call pam_close_session first)");
-        return PAM_SESSION_ERR;
+        if (open->user != who.user) {
+            log.error("session for " + who.text() +
+                      " failed: this PAM handle already holds an open polyns session for " + open->user +
+                      "; one handle opens one user's session (fix: the application must call "
+                      "pam_close_session before changing PAM_USER)");
+            return PAM_SESSION_ERR;
+        }
+        log.notice("session for " + who.text() +
+                   ": already set up by pam_polyns on this handle (a second pam_polyns line in the stack, "
+                   "or a second pam_open_session); nothing more to do");
+        return PAM_SUCCESS;
     }
 
     const bool selinux = selinux_enabled();
@@ -242,7 +254,7 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
     }
     report_plan(*plan, log);
 
-    if (plan->empty()) {
+    if (plan->empty() && plan->skipped.empty()) {
         // Nothing configured for this user: the process keeps the namespace it has.
         log.debug("session for " + who.text() + ": nothing to do, namespace unchanged");
         return PAM_SUCCESS;
@@ -260,6 +272,12 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
         report_failure(log, who, "session", with_selinux_boolean(state.error(), selinux));
         // Even the rollback failed and the process must not go on (SECURITY.md).
         return state.error().caller_unsafe ? PAM_ABORT : PAM_SESSION_ERR;
+    }
+    if (!state->namespace_changed) {
+        // Rules skipped for this user and no earlier session to leave.
+        forget_session_state(pamh);
+        log.debug("session for " + who.text() + ": nothing to do, namespace unchanged");
+        return PAM_SUCCESS;
     }
     *stored = std::move(*state);
     // The session is set up and recorded: failing to describe it must not
