@@ -43,13 +43,20 @@ if [[ -z ${POLYNS_PKG_ISOLATED:-} ]]; then
     mkdir -p "$POLYNS_PKG_BD_DIR/debian"
     cp "$debian_dir/control" "$debian_dir/changelog" "$POLYNS_PKG_BD_DIR/debian/"
 fi
-build_base=$(pkg_base_tarball "deb-build-$profile_name" buildd "" \
-    --customize-hook='mkdir -p "$1/tmp/bd" && cp -r "$POLYNS_PKG_BD_DIR/debian" "$1/tmp/bd/"' \
-    --customize-hook="chroot \"\$1\" env DEBIAN_FRONTEND=noninteractive apt-get build-dep -y --no-install-recommends -o APT::Build-Profiles=$build_profiles /tmp/bd" \
-    --customize-hook='rm -rf "$1/tmp/bd"' \
-    -- "$build_depends")
-install_base=$(pkg_base_tarball deb-install minbase \
-    "openssh-server,openssh-client,mount,procps,iproute2,mawk,libpam-runtime,libpam-modules,libfmt9,libmd0,python3,python3-apt")
+# Computed once, before isolating (the re-executed script has no network
+# and must use the same tarballs even if the tree changed meanwhile).
+if [[ -z ${POLYNS_PKG_ISOLATED:-} ]]; then
+    build_base=$(pkg_base_tarball "deb-build-$profile_name" buildd "" \
+        --customize-hook='mkdir -p "$1/tmp/bd" && cp -r "$POLYNS_PKG_BD_DIR/debian" "$1/tmp/bd/"' \
+        --customize-hook="chroot \"\$1\" env DEBIAN_FRONTEND=noninteractive apt-get build-dep -y --no-install-recommends -o APT::Build-Profiles=$build_profiles /tmp/bd" \
+        --customize-hook='rm -rf "$1/tmp/bd"' \
+        -- "$build_depends")
+    install_base=$(pkg_base_tarball deb-install minbase \
+        "openssh-server,openssh-client,mount,procps,iproute2,mawk,libpam-runtime,libpam-modules,libfmt9,libmd0,python3,python3-apt")
+    export POLYNS_PKG_BUILD_BASE=$build_base POLYNS_PKG_INSTALL_BASE=$install_base
+fi
+build_base=$POLYNS_PKG_BUILD_BASE
+install_base=$POLYNS_PKG_INSTALL_BASE
 pkg_isolate "$@"
 
 out=$PKG_WORK/out
