@@ -35,6 +35,8 @@ packages=(
     # a PAM application with GLib threads like gdm-session-worker
     # (tests/system/threaded_session.cpp); sudo -i in nested sessions
     libglib2.0-dev sudo
+    # polyns's bash completion: its install directory and its test (issue 14)
+    bash-completion
     # the package tests (tests/packaging): clean chroots from Debian's
     # archive, lintian, rpmbuild and its contents, the Ansible role
     mmdebstrap debian-archive-keyring lintian rpm ansible

@@ -24,6 +24,7 @@ namespace {
 constexpr int dir_rw = O_RDONLY | O_DIRECTORY;  // an fd fchown/fchmod accept
 constexpr int unique_name_attempts = 100;
 constexpr std::size_t unique_suffix_length = 6;
+constexpr unsigned template_lock_timeout_ms = 10000;  // gc holds it for one instance's removal
 
 std::string owner_text(uid_t uid, gid_t gid, mode_t mode) {
     return std::to_string(uid) + ":" + std::to_string(gid) + " mode " + sys::octal_mode(mode);
@@ -517,6 +518,12 @@ Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& r
         auto tmpl = pin_template(plan, step, log);
         if (!tmpl) return tmpl.error();
         pinned.template_fd = std::move(*tmpl);
+        // Before the instance is looked at: gc must not remove it between
+        // here and the mount (it would be mounted deleted, or emptied).
+        auto lock = sys::lock_template(pinned.template_fd->get(), step.template_dir, sys::LockKind::Shared,
+                                       template_lock_timeout_ms);
+        if (!lock) return lock.error();
+        pinned.template_lock = std::make_shared<sys::TemplateLock>(std::move(*lock));
         if (auto r = check_mirrored_reach(plan, step, pinned.polydir_st, pinned.template_fd->get()); !r)
             return r.error();
         auto label = instance_label(step, pinned);

@@ -15,6 +15,7 @@
 #include "polyns/engine.hpp"
 #include "polyns/options.hpp"
 #include "polyns/plan.hpp"
+#include "polyns/sys/run_state.hpp"
 #include "polyns/sys/users.hpp"
 #include "selinux_state.hpp"
 #include "session_data.hpp"
@@ -79,6 +80,10 @@ void report_failure(PamLog& log, const SessionLabel& who, const char* what, cons
     if (!error.polydir.empty()) line += "polydir " + error.polydir + ": ";
     line += error.message();
     log.error(line);
+    // Kept root-only under /run for `polyns status USER`: without /dev/log
+    // the syslog line is lost, and the user only saw libpam's generic words.
+    if (auto r = sys::record_last_failure(who.user, who.service, line); !r)
+        log.warning("cannot record the failure for polyns status: " + r.error().message());
 }
 
 // With SELinux on, a failed open names the policy's polyinstantiation
@@ -304,7 +309,8 @@ int close_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
         log.debug("close for " + who.text() + ": no session state, nothing to do");
         return PAM_SUCCESS;
     }
-    if (who.user.empty()) who.user = state->user;
+    // The session closed is the one the state holds, whatever PAM_USER says now.
+    who.user = state->user;
 
     auto closed = polyns::close_session(*state, log);
     forget_session_state(pamh);
