@@ -10,6 +10,7 @@
 #include "polyns/engine.hpp"
 #include "polyns/plan.hpp"
 #include "polyns/result.hpp"
+#include "polyns/sys/run_state.hpp"
 #include "polyns/sys/unique_fd.hpp"
 
 namespace polyns::engine {
@@ -24,6 +25,9 @@ struct PinnedStep {
     struct stat polydir_st {};
     bool polydir_created = false;
     std::shared_ptr<sys::UniqueFd> template_fd;  // Bind only
+    // Held (shared) until the session's open returns, after its mounts: `polyns
+    // gc` takes it exclusively to remove an instance (sys/run_state.hpp).
+    std::shared_ptr<sys::TemplateLock> template_lock;  // Bind only
     sys::UniqueFd instance_fd;                   // Bind only; O_RDONLY|O_DIRECTORY
     std::string instance_name;                   // actual name (tmpdir: with its random suffix)
     std::string instance_path;                   // template_dir/instance_name, or "tmpfs"
@@ -59,6 +63,11 @@ Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& r
 // Returns the polydirs it unmounted.
 Result<std::vector<std::string>> unmount_previous(const Plan& plan, Log& log);
 
+// Whether the caller sits in an earlier session's view: the topmost mount on
+// one of the plan's polydirs (steps and skipped rules) looks polyinstantiated.
+// Nested sessions then detach those mounts first, as unmnt_remnt does.
+Result<bool> inside_earlier_session(const Plan& plan);
+
 // Whether the topmost mount on a polydir looks like polyinstantiation (ours or
 // Linux-PAM's): a bind of a subdirectory (mountinfo root != "/"), or a tmpfs
 // mounted by polyns (source "polyns"). The filesystem normally mounted there
@@ -69,6 +78,10 @@ struct MountEntryView {
     std::string source;
 };
 bool looks_polyinstantiated(const MountEntryView& entry);
+
+// The one warning line about what a removal of `path` left in place and why
+// (entries another user owns, mount points, immutable files ...).
+std::string left_in_place_line(const std::string& path, const std::vector<std::string>& kept);
 
 // Sets the polydir on an error about a step.
 Error for_polydir(Error e, const std::string& polydir);
