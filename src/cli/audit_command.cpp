@@ -141,17 +141,28 @@ Check check_polydir(const World& w, const std::string& polydir, const std::strin
     return c;
 }
 
+// The services that start user sessions, as audited.
+struct LoginService {
+    const char* name;
+    bool required;  // checked even when the file is absent
+};
+constexpr LoginService login_services[] = {{"sshd", false},         {"login", true},         {"su", false},
+                                           {"su-l", false},         {"systemd-user", false}, {"gdm-password", false},
+                                           {"gdm-autologin", false}};
+
+int first_polyns_line(const PamStack& stack) {
+    for (std::size_t i = 0; i < stack.session.size(); ++i)
+        if (is_polyns_module(stack.session[i].module)) return static_cast<int>(i);
+    return -1;
+}
+std::string where(const PamStack& stack, int i) {
+    return fmt::format("{}:{}", stack.session[i].file, stack.session[i].line);
+}
+
 // The session stack of each service that starts user sessions.
 std::vector<Check> check_pam(const AuditRequest& r) {
     std::vector<Check> out;
-    struct Service {
-        const char* name;
-        bool required;  // checked even when the file is absent
-    };
-    const Service services[] = {{"sshd", false}, {"login", true},          {"su", false},
-                                {"su-l", false}, {"systemd-user", false}, {"gdm-password", false},
-                                {"gdm-autologin", false}};
-    for (const auto& svc : services) {
+    for (const auto& svc : login_services) {
         Check c{std::string("pam-") + svc.name, std::string("pam_polyns.so runs in the session stack of ") + svc.name,
                 std::string(anssi_r39) + "; seed A6", {"anssi", "stig"}, Verdict::Pass, {}, ""};
         PamStack stack = read_session_stack(r.pam_dir, svc.name);
@@ -161,43 +172,104 @@ std::vector<Check> check_pam(const AuditRequest& r) {
             out.push_back(std::move(c));
             continue;
         }
-        int polyns = -1, selinux_open = -1, systemd = -1, namespace_mod = -1;
+        const int polyns = first_polyns_line(stack);
+        int systemd = -1, namespace_mod = -1;
         for (std::size_t i = 0; i < stack.session.size(); ++i) {
             const auto& u = stack.session[i];
-            if (is_polyns_module(u.module) && polyns < 0) polyns = static_cast<int>(i);
             if (is_module(u, "pam_namespace") && namespace_mod < 0) namespace_mod = static_cast<int>(i);
             if (is_module(u, "pam_systemd") && systemd < 0) systemd = static_cast<int>(i);
-            if (is_module(u, "pam_selinux") && std::find(u.args.begin(), u.args.end(), "open") != u.args.end())
-                selinux_open = static_cast<int>(i);
         }
-        auto where = [&](int i) { return fmt::format("{}:{}", stack.session[i].file, stack.session[i].line); };
         for (const auto& p : stack.problems) fail(c, p);
         if (polyns < 0) {
             fail(c, "no session line loads pam_polyns.so (includes and substacks followed)");
-            c.fix = std::string(svc.name) == "systemd-user"
-                        ? "add `session required pam_polyns.so` to /etc/pam.d/systemd-user (else user services see "
-                          "the shared /tmp)"
-                        : "polyns setup --enable-pam, or add `session required pam_polyns.so` to " + r.pam_dir + "/" +
-                              svc.name;
+            c.fix = "polyns setup --enable-pam, or add `session required pam_polyns.so` to " + r.pam_dir + "/" +
+                    svc.name;
+            if (std::string(svc.name) == "systemd-user") c.fix += " (else user services see the shared /tmp)";
         } else {
-            c.evidence.push_back("pam_polyns.so at " + where(polyns));
-            if (selinux_open > polyns) {
-                fail(c, "before pam_selinux.so open (" + where(selinux_open) +
-                            "): level/context would use the wrong SELinux context");
-                c.fix = "move the pam_polyns.so line after `session ... pam_selinux.so open`";
-            }
+            c.evidence.push_back("pam_polyns.so at " + where(stack, polyns));
             if (systemd >= 0 && systemd < polyns) {
-                fail(c, "after pam_systemd.so (" + where(systemd) + "): the user manager starts outside the namespace");
+                fail(c, "after pam_systemd.so (" + where(stack, systemd) +
+                            "): the user manager starts outside the namespace");
                 c.fix = "move the pam_polyns.so line before pam_systemd.so";
             }
         }
         if (namespace_mod >= 0 && polyns >= 0) {
-            fail(c, "pam_namespace.so runs too (" + where(namespace_mod) + "): both would polyinstantiate");
+            fail(c, "pam_namespace.so runs too (" + where(stack, namespace_mod) + "): both would polyinstantiate");
             c.fix = "remove the pam_namespace.so session line";
         }
         out.push_back(std::move(c));
     }
     return out;
+}
+
+// With SELinux on, level and context instances are named and labelled from
+// the user's context, which the module (like pam_namespace.so) takes from the
+// exec context `pam_selinux.so open` sets: where no such line runs first, those
+// sessions fail (tests/vm). Without SELinux, pam_selinux.so does nothing and
+// level/context are per-user instances, so the order changes nothing (Debian's
+// sshd and login include common-session before pam_selinux.so open); user,
+// tmpdir and tmpfs instances never need the user's context.
+Check check_selinux_order(const AuditRequest& r, const World& w) {
+    Check c{"pam-selinux-order", "with SELinux, pam_selinux.so open runs before pam_polyns.so",
+            "pam_polyns(8) SELinux; pam_namespace(8)", {"anssi", "stig"}, Verdict::Pass, {}, ""};
+    if (!sys::selinux_is_enabled()) {
+        c.verdict = Verdict::NotApplicable;
+        c.evidence.push_back("SELinux is not enabled: pam_selinux.so sets no context and level/context instances "
+                             "are named per user, so the order of the two lines changes nothing");
+        return c;
+    }
+    const Rule* needs_context = nullptr;
+    for (const auto& rule : w.config.rules)
+        if (needs_context == nullptr && (rule.method == Method::Level || rule.method == Method::Context))
+            needs_context = &rule;
+    if (needs_context == nullptr) {
+        c.verdict = Verdict::NotApplicable;
+        c.evidence.push_back("no rule uses method level or context: no instance depends on the user's SELinux "
+                             "context");
+        return c;
+    }
+    const std::string rule_at = fmt::format("{} uses {} ({}:{})", needs_context->polydir,
+                                            method_name(needs_context->method), needs_context->loc.file,
+                                            needs_context->loc.line);
+    bool any = false;
+    for (const auto& svc : login_services) {
+        PamStack stack = read_session_stack(r.pam_dir, svc.name);
+        const int polyns = first_polyns_line(stack);
+        if (!stack.exists || polyns < 0) continue;
+        any = true;
+        const auto& args = stack.session[polyns].args;
+        const auto has = [&](const char* a) { return std::find(args.begin(), args.end(), a) != args.end(); };
+        int open_before = -1, open_after = -1;
+        for (std::size_t i = 0; i < stack.session.size(); ++i) {
+            if (!is_pam_selinux_open(stack.session[i])) continue;
+            (static_cast<int>(i) < polyns ? open_before : open_after) = static_cast<int>(i);
+        }
+        if (has("use_current_context") || has("use_default_context")) {
+            c.evidence.push_back(fmt::format("{}: pam_polyns.so at {} takes the user's context itself ({})", svc.name,
+                                             where(stack, polyns),
+                                             has("use_default_context") ? "use_default_context"
+                                                                        : "use_current_context"));
+        } else if (open_before >= 0) {
+            c.evidence.push_back(fmt::format("{}: pam_selinux.so open at {}, pam_polyns.so at {}", svc.name,
+                                             where(stack, open_before), where(stack, polyns)));
+        } else if (open_after >= 0) {
+            fail(c, fmt::format("{}: pam_polyns.so at {} runs before pam_selinux.so open at {}: {}, and the session "
+                                "fails without the user's context",
+                                svc.name, where(stack, polyns), where(stack, open_after), rule_at));
+        } else {
+            fail(c, fmt::format("{}: no pam_selinux.so open line before pam_polyns.so at {}: {}, and the session "
+                                "fails without the user's context",
+                                svc.name, where(stack, polyns), rule_at));
+        }
+    }
+    if (!any) {
+        c.verdict = Verdict::NotApplicable;
+        c.evidence.push_back("no login service's session stack runs pam_polyns.so (the pam-* checks)");
+    } else if (c.verdict == Verdict::Fail) {
+        c.fix = "put the pam_polyns.so line after `session ... pam_selinux.so open`, or give it use_default_context "
+                "(for stacks without pam_selinux.so, such as su on Fedora/RHEL), or use method user";
+    }
+    return c;
 }
 
 Check check_selinux_boolean() {
@@ -370,6 +442,7 @@ int run_audit(const AuditRequest& r) {
     checks.push_back(check_polydir(w, "/tmp", std::string(anssi_r39) + "; CCE-80844-1..80846-6 (compensating)"));
     checks.push_back(check_polydir(w, "/var/tmp", std::string(anssi_r39) + "; CCE-80847-4 (compensating)"));
     for (auto& c : check_pam(r)) checks.push_back(std::move(c));
+    checks.push_back(check_selinux_order(r, w));
     checks.push_back(check_selinux_boolean());
     for (auto& c : check_mount_options(r)) checks.push_back(std::move(c));
     checks.push_back(check_services(r));

@@ -168,4 +168,12 @@ bool is_module(const PamModuleUse& use, const std::string& name) {
     return base == name + ".so" || base == name;
 }
 
+bool is_pam_selinux_open(const PamModuleUse& use) {
+    PamServiceEntry entry;
+    entry.type = "session";
+    entry.module = use.module;
+    entry.args = use.args;
+    return polyns::is_pam_selinux_open(entry);
+}
+
 }  // namespace polyns::cli

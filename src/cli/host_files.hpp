@@ -49,5 +49,7 @@ struct PamStack {
 };
 PamStack read_session_stack(const std::string& pam_dir, const std::string& service);
 bool is_module(const PamModuleUse& use, const std::string& name);  // "pam_selinux" matches pam_selinux.so
+// pam_selinux.so with `open`, or with neither `open` nor `close` (it then does both), as polyns plan reads it.
+bool is_pam_selinux_open(const PamModuleUse& use);
 
 }  // namespace polyns::cli

@@ -127,11 +127,25 @@ Item setup_tmpfiles(const std::vector<std::pair<std::string, std::string>>& temp
     for (const auto& t : ours) names += (names.empty() ? "" : ", ") + t.first;
     item.text = fmt::format("{} {}: create at boot and never age {}", current ? "rewrite" : "write",
                             setup_tmpfiles_file, names);
+    // A host without systemd-tmpfiles' admin directory (a minimal chroot or
+    // container): made as systemd ships it, root:root 0755.
+    const std::string dir = std::string(setup_tmpfiles_file).substr(0, std::string(setup_tmpfiles_file).rfind('/'));
+    auto dir_fd = sys::open_path(dir, O_PATH | O_DIRECTORY, "open tmpfiles.d");
+    const bool make_dir = !dir_fd && dir_fd.error().err == ENOENT;
+    if (make_dir) item.text += fmt::format(" (creating {} root:root 0755)", dir);
     if (dry_run) return item;
+    if (make_dir) {
+        if (auto r = sys::create_root_dir(dir, 0755, "create tmpfiles.d directory"); !r) {
+            item.state = "failed";
+            item.text = r.error().message();
+            item.fix = "create " + dir + " (root:root 0755), then run polyns setup again";
+            return item;
+        }
+    }
     if (auto r = sys::write_root_file(setup_tmpfiles_file, want); !r) {
         item.state = "failed";
         item.text = r.error().message();
-        item.fix = "mkdir -p /etc/tmpfiles.d";
+        item.fix = "look at " + dir + " (ls -ld): it must be a directory of root's";
     }
     return item;
 }

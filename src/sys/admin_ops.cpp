@@ -18,20 +18,20 @@
 
 namespace polyns::sys {
 
-Result<void> create_template_dir(const std::string& path, mode_t mode) {
+Result<void> create_root_dir(const std::string& path, mode_t mode, const char* what) {
     std::string parent, name;
-    if (!split_parent(path, parent, name)) return make_error("create template", path, "", EINVAL, "no parent");
-    auto pfd = open_path(parent, O_PATH | O_DIRECTORY, "open template parent");
+    if (!split_parent(path, parent, name)) return make_error(what, path, "", EINVAL, "no parent");
+    auto pfd = open_path(parent, O_PATH | O_DIRECTORY, what);
     if (!pfd) return pfd.error();
-    if (auto r = make_dir_at(pfd->get(), name, 0, "create template", path); !r) return r.error();
-    auto fd = open_below(pfd->get(), name, O_RDONLY | O_DIRECTORY, "create template", path);
+    if (auto r = make_dir_at(pfd->get(), name, 0, what, path); !r) return r.error();
+    auto fd = open_below(pfd->get(), name, O_RDONLY | O_DIRECTORY, what, path);
     if (!fd) return fd.error();
-    auto st = stat_fd(fd->get(), "create template", path);
+    auto st = stat_fd(fd->get(), what, path);
     if (!st) return st.error();
     if (st->st_uid != 0 || (st->st_mode & 07777) != 0)
-        return make_error("create template", path, "", EBUSY, "was replaced while being created; not touching it");
-    if (auto r = set_owner(fd->get(), 0, 0, "create template", path); !r) return r.error();
-    return set_mode(fd->get(), mode, "create template", path);
+        return make_error(what, path, "", EBUSY, "was replaced while being created; not touching it");
+    if (auto r = set_owner(fd->get(), 0, 0, what, path); !r) return r.error();
+    return set_mode(fd->get(), mode, what, path);
 }
 
 Result<void> write_root_file(const std::string& path, const std::string& text) {

@@ -136,6 +136,11 @@ def absolute(policy, rows):
     order = rows.get("seed-plan-order", {}).get(OURS, {})
     check(policy, "polyns plan refuses a stack without pam_selinux open",
           (order.get("exit") or ["0"])[0] != "0" and bool(order.get("plan")), " ".join(order.get("plan", [])))
+    audit = rows.get("seed-audit-order", {}).get(OURS, {})
+    check(policy, "polyns audit: the module before pam_selinux.so open fails pam-selinux-order",
+          (audit.get("wrong") or [""])[0] == "fail", " ".join(audit.get("log", [])) or audit.get("wrong"))
+    check(policy, "polyns audit: the module after pam_selinux.so open passes pam-selinux-order",
+          (audit.get("right") or [""])[0] == "pass", audit.get("right"))
     enf = rows.get("enforcing", {}).get(OURS, {})
     if mls:
         for case, module in (("enforcing-setup", OURS), ("enforcing", REF), ("enforcing", OURS)):

@@ -13,8 +13,12 @@
 namespace polyns::sys {
 
 // mkdirat in the existing parent (opened by fd, no symlinks), made root-owned
-// with mode 0 and then given `mode`: never reachable by others before it is final.
-Result<void> create_template_dir(const std::string& path, mode_t mode);
+// with mode 0 and then given `mode`: never reachable by others before it is
+// final. `what` names the step in errors ("create template").
+Result<void> create_root_dir(const std::string& path, mode_t mode, const char* what);
+inline Result<void> create_template_dir(const std::string& path, mode_t mode) {
+    return create_root_dir(path, mode, "create template");
+}
 
 // Writes `text` to `path` (parent by fd, temporary file + rename): mode 0644 root.
 Result<void> write_root_file(const std::string& path, const std::string& text);

@@ -134,6 +134,19 @@ polyns plan alice --service polytest-nosel-polyns > /run/plan2.txt 2>&1
 r exit "$?"
 grep -E 'pam_selinux' /run/plan2.txt | head -2 | while read -r l; do r plan "$l"; done
 
+# polyns audit's pam-selinux-order with SELinux on (the seed's level rules):
+# the module before pam_selinux.so open fails, after it passes. (Without
+# SELinux the check is not applicable: tests/system/admin_commands.sh.)
+case=seed-audit-order
+mkdir -p /run/audit-pam
+printf 'session required pam_selinux.so close\nsession required pam_polyns.so\nsession required pam_selinux.so open\n' > /run/audit-pam/login
+polyns audit --pam-dir /run/audit-pam > /run/audit.txt 2>&1
+r wrong "$(grep ' pam-selinux-order:' /run/audit.txt | cut -d' ' -f1)"
+grep ' pam-selinux-order:' /run/audit.txt | tr '|' '/' | cut -c1-400 | while read -r l; do r log "$l"; done
+printf 'session required pam_selinux.so close\nsession required pam_selinux.so open\nsession required pam_polyns.so\n' > /run/audit-pam/login
+polyns audit --pam-dir /run/audit-pam > /run/audit.txt 2>&1
+r right "$(grep ' pam-selinux-order:' /run/audit.txt | cut -d' ' -f1)"
+
 [ "$ENFORCE_SMOKE" = 1 ] && . /enforce.sh
 log "avc-denials|$(dmesg | grep -c 'avc:  denied')"
 exit 0
