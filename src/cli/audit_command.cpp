@@ -17,6 +17,7 @@
 
 #include "commands.hpp"
 #include "host_files.hpp"
+#include "host_options.hpp"
 #include "output.hpp"
 #include "polyns/pam_service.hpp"
 #include "polyns/sys/admin_ops.hpp"
@@ -31,9 +32,8 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 struct AuditRequest {
-    std::string config_file;
+    HostOptions host;
     std::string profile = "all";
-    std::string pam_dir = "/etc/pam.d";
     int host_pid = 1;
     bool json = false;
 };
@@ -165,10 +165,10 @@ std::vector<Check> check_pam(const AuditRequest& r) {
     for (const auto& svc : login_services) {
         Check c{std::string("pam-") + svc.name, std::string("pam_polyns.so runs in the session stack of ") + svc.name,
                 std::string(anssi_r39) + "; seed A6", {"anssi", "stig"}, Verdict::Pass, {}, ""};
-        PamStack stack = read_session_stack(r.pam_dir, svc.name);
+        PamStack stack = read_session_stack(r.host.pam_dir, svc.name);
         if (!stack.exists) {
             c.verdict = Verdict::NotApplicable;
-            c.evidence.push_back(r.pam_dir + "/" + svc.name + " does not exist");
+            c.evidence.push_back(r.host.pam_dir + "/" + svc.name + " does not exist");
             out.push_back(std::move(c));
             continue;
         }
@@ -182,7 +182,7 @@ std::vector<Check> check_pam(const AuditRequest& r) {
         for (const auto& p : stack.problems) fail(c, p);
         if (polyns < 0) {
             fail(c, "no session line loads pam_polyns.so (includes and substacks followed)");
-            c.fix = "polyns setup --enable-pam, or add `session required pam_polyns.so` to " + r.pam_dir + "/" +
+            c.fix = "polyns setup --enable-pam, or add `session required pam_polyns.so` to " + r.host.pam_dir + "/" +
                     svc.name;
             if (std::string(svc.name) == "systemd-user") c.fix += " (else user services see the shared /tmp)";
         } else {
@@ -233,7 +233,7 @@ Check check_selinux_order(const AuditRequest& r, const World& w) {
                                             needs_context->loc.line);
     bool any = false;
     for (const auto& svc : login_services) {
-        PamStack stack = read_session_stack(r.pam_dir, svc.name);
+        PamStack stack = read_session_stack(r.host.pam_dir, svc.name);
         const int polyns = first_polyns_line(stack);
         if (!stack.exists || polyns < 0) continue;
         any = true;
@@ -435,7 +435,7 @@ Check check_outside(const World& w) {
 }
 
 int run_audit(const AuditRequest& r) {
-    World w = load_world({r.config_file, true, false});
+    World w = load_world({r.host.config_file, true, false});
     std::vector<Check> checks;
     checks.push_back(check_templates(w));
     checks.push_back(check_tmpfiles(w));
@@ -496,9 +496,7 @@ void register_audit(CLI::App& app, int& exit_status) {
     cmd->add_flag("--json", request->json, "Print as JSON (schema polyns-audit, version 1)");
     cmd->add_option("--profile", request->profile, "stig, anssi or all (default)")
         ->check(CLI::IsMember({"stig", "anssi", "all"}));
-    cmd->add_option("--config", request->config_file, "Use only this configuration file")->type_name("FILE");
-    cmd->add_option("--pam-dir", request->pam_dir, "Directory of PAM service files (default /etc/pam.d)")
-        ->type_name("DIR");
+    add_host_options(*cmd, request->host);
     cmd->add_option("--host-pid", request->host_pid,
                     "A process whose mount namespace is the host's (default 1; for containers and tests)")
         ->type_name("PID");
