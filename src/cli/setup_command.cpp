@@ -15,6 +15,7 @@
 
 #include "commands.hpp"
 #include "host_files.hpp"
+#include "host_options.hpp"
 #include "output.hpp"
 #include "polyns/pam_service.hpp"
 #include "polyns/sys/admin_ops.hpp"
@@ -29,9 +30,8 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 struct SetupRequest {
-    std::string config_file;
+    HostOptions host;
     std::string template_mode = "0755";
-    std::string pam_dir = "/etc/pam.d";
     bool dry_run = false;
     bool json = false;
     bool enable_pam = false;
@@ -193,11 +193,24 @@ Item setup_pam(const SetupRequest& request) {
     auto is = [&](const char* id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); };
     const bool debian = is("debian") || is("ubuntu");
     const bool redhat = is("rhel") || is("fedora") || is("centos");
-    const std::string probe = debian ? "common-session" : redhat ? "system-auth" : "login";
-    if (stack_has_polyns(request.pam_dir, probe)) {
+    // The stacks the distribution's tool writes the line into: Debian's
+    // profile covers the interactive and the non-interactive stack (cron,
+    // sudo, systemd-user), authselect's feature system-auth and password-auth.
+    const std::vector<std::string> probes = debian   ? std::vector<std::string>{"common-session",
+                                                                              "common-session-noninteractive"}
+                                            : redhat ? std::vector<std::string>{"system-auth", "password-auth"}
+                                                     : std::vector<std::string>{"login"};
+    std::string missing, all;
+    for (const auto& p : probes) {
+        const std::string file = request.host.pam_dir + "/" + p;
+        all += (all.empty() ? "" : ", ") + file;
+        if (!stack_has_polyns(request.host.pam_dir, p)) missing += (missing.empty() ? "" : ", ") + file;
+    }
+    if (missing.empty()) {
         item.state = "ok";
-        item.target = request.pam_dir + "/" + probe;
-        item.text = "the session stack " + item.target + " runs pam_polyns.so";
+        item.target = all;
+        item.text = probes.size() > 1 ? "the session stacks " + all + " run pam_polyns.so"
+                                      : "the session stack " + all + " runs pam_polyns.so";
         return item;
     }
     std::vector<std::string> argv;
@@ -217,7 +230,7 @@ Item setup_pam(const SetupRequest& request) {
         item.text = "unknown distribution: the module is enabled by hand";
         return item;
     }
-    item.text = "the module is not in the session stack (" + request.pam_dir + "/" + probe + ")";
+    item.text = "the module is not in the session stack (" + missing + ")";
     if (!request.enable_pam) return item;
     item.state = "change";
     item.text = "enable the module: " + item.fix;
@@ -239,7 +252,7 @@ int run_setup(const SetupRequest& request) {
                              "group or other (0755, 0711, 0700 or 0000)\n", request.template_mode.c_str());
         return exit_usage;
     }
-    World w = load_world({request.config_file, false, false});
+    World w = load_world({request.host.config_file, false, false});
     std::vector<Item> items;
     if (w.config.has_errors()) {
         items.push_back({"config", "", "refused",
@@ -306,9 +319,7 @@ void register_setup(CLI::App& app, int& exit_status) {
         ->type_name("MODE");
     cmd->add_flag("--enable-pam", request->enable_pam,
                   "Enable the module through the distribution's tool (pam-auth-update, authselect)");
-    cmd->add_option("--config", request->config_file, "Use only this configuration file")->type_name("FILE");
-    cmd->add_option("--pam-dir", request->pam_dir, "Directory of PAM service files (default /etc/pam.d)")
-        ->type_name("DIR");
+    add_host_options(*cmd, request->host);
     cmd->callback([request, &exit_status] { exit_status = run_setup(*request); });
 }
 

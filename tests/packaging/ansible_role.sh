@@ -7,10 +7,12 @@
 # process in a pid namespace of its own (as in a container, so `polyns
 # audit` reads "the host" from /proc/1 inside the chroot), with /tmp,
 # /var/tmp and /dev/shm mounted nosuid,nodev,noexec (the STIG checks) and
-# one interactive user. ansible-playbook (Debian's ansible) drives it through
-# the community.general.chroot connection, twice: the first run installs,
-# writes the rules, runs polyns setup --enable-pam and a clean audit; the
-# second reports no change. Then a failing audit must fail the play.
+# one interactive user, and no /etc/tmpfiles.d. ansible-playbook (Debian's
+# ansible) drives it through the community.general.chroot connection,
+# twice: the first run installs,
+# writes the rules, runs polyns setup --enable-pam and an audit with no
+# failed and no waived check (pam-sshd, pam-systemd-user on Debian's own
+# stacks); the second reports no change. Then a failing audit must fail the play.
 source "$(dirname "$0")/lib/packaging.sh"
 PKG_TOOLS+=(ansible-playbook nsenter)
 parent_work=${PKG_WORK:-}
@@ -31,8 +33,9 @@ echo 'alice:x:1001:1001:alice:/home/alice:/bin/bash' >>"$world/etc/passwd"
 echo 'alice:x:1001:' >>"$world/etc/group"
 echo 'alice:*:19000:0:99999:7:::' >>"$world/etc/shadow"
 install -d -o 1001 -g 1001 -m 0750 "$world/home/alice"
-# A Debian host with systemd has /etc/tmpfiles.d (minbase has no systemd).
-install -d -m 0755 "$world/etc/tmpfiles.d"
+# A host without /etc/tmpfiles.d (no systemd, as in many containers):
+# polyns setup creates it, root:root 0755.
+rm -rf "${world:?}/etc/tmpfiles.d"
 
 # pid 1 of the world: a chrooted sleep in new pid and mount namespaces with
 # the world's own /proc; ansible-playbook joins both (nsenter), so each task
@@ -56,10 +59,6 @@ world ansible_connection=community.general.chroot ansible_host=$world ansible_py
 EOF2
 cat >"$PKG_WORK/vars.yml" <<EOF2
 polyns_deb_files: [${debs%, }]
-# Debian's sshd stack includes common-session (where pam-auth-update puts
-# the module) before pam_selinux.so open; audit judges that order wrong even
-# with SELinux off, where it changes nothing (level names instances per user).
-polyns_audit_waivers: {pam-sshd: "Debian sshd stack order; SELinux is off here"}
 EOF2
 export HOME=$PKG_WORK/ansible-home ANSIBLE_LOCAL_TEMP=$PKG_WORK/ansible-home/tmp
 export ANSIBLE_REMOTE_TMP=/root/.ansible/tmp ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0
@@ -84,6 +83,11 @@ assert_contains "$first" "failed=0" "the first run installs, configures, enables
 assert_contains "$(cat "$world/etc/pam.d/common-session")" "pam_polyns.so" "the role enabled the module (pam-auth-update)"
 assert_eq "$(stat -c '%U:%G %a' "$world/tmp/user_tmpl" "$world/var/tmp/user_tmpl" | sort -u)" "root:root 755" \
     "polyns setup created the templates root:root 0755"
+assert_eq "$(stat -c '%U:%G %a' "$world/etc/tmpfiles.d")" "root:root 755" \
+    "polyns setup created the missing /etc/tmpfiles.d root:root 0755"
+assert_not_contains "$(cat "$PKG_WORK/ansible-1.log")" "failed, waived:" "no audit check waived: the play passed on the audit's real result"
+assert_contains "$(cat "$world/etc/pam.d/common-session-noninteractive")" "pam_polyns.so" \
+    "the profile covers the non-interactive stack (systemd-user, cron, sudo)"
 
 pkg_step "ansible-playbook, second run: no change"
 play "$PKG_WORK/ansible-2.log" || { cat "$PKG_WORK/ansible-2.log" >&2; fail "the second run failed"; }

@@ -5,7 +5,9 @@
 # install; README.Debian's three steps with the seed's A3 commands; the
 # seed's A6 done the Debian way (pam-auth-update) and its A7 through real
 # ssh logins over Debian's own /etc/pam.d/sshd, with the INSTALLED module;
-# su -l through common-session; the upgrade check; disable; remove; purge.
+# su -l through common-session; sudo -u through common-session-
+# noninteractive; polyns audit on the stock stacks (sshd, login, su,
+# systemd-user); the upgrade check; disable; remove; purge.
 # First a user squats /tmp/user_tmpl: the install must not adopt it, and
 # README.Debian's mkdir -m 0755 must refuse it.
 source /polyns-src/tests/system/lib/harness.sh
@@ -55,13 +57,15 @@ assert_contains "$(polyns check 2>&1)" "2 rules" "the drop-in's two rules are lo
 step "README.Debian step 2 = seed A3: the templates"
 seed_a3_templates
 
+seed_root "cp /usr/share/doc/libpam-polyns/examples/tmpfiles.d-polyns.conf /etc/tmpfiles.d/polyns.conf"
+
 step "README.Debian step 3 = seed A6, the Debian way: pam-auth-update --enable polyns"
 seed_root "pam-auth-update --enable polyns"
 session=$(grep -v '^#' /etc/pam.d/common-session)
 printf '%s\n' "$session"
 assert_contains "$session" "required	pam_polyns.so" "common-session runs pam_polyns.so"
-assert_not_contains "$(cat /etc/pam.d/common-session-noninteractive)" "pam_polyns" \
-    "common-session-noninteractive (cron, sudo) does not (Session-Interactive-Only)"
+assert_contains "$(grep -v '^#' /etc/pam.d/common-session-noninteractive)" "required	pam_polyns.so" \
+    "common-session-noninteractive (cron, sudo, systemd-user) runs it too (no Session-Interactive-Only)"
 [[ $(grep -n 'pam_unix.so' /etc/pam.d/common-session | cut -d: -f1) -lt $(grep -n 'pam_polyns.so' /etc/pam.d/common-session | cut -d: -f1) ]] ||
     fail "pam_polyns.so comes before pam_unix.so in common-session"
 pass "pam_polyns.so comes after pam_unix.so in common-session"
@@ -84,6 +88,29 @@ printf '%s\n' "$out"
 assert_contains "$out" "[/user_tmpl/1003]" "su -l carol gets carol's instance"
 assert_eq "$(syslog_lines 'pam_polyns.*session for carol ' | wc -l)" 1 "one pam_polyns session line for carol's su"
 
+step "sudo -u (common-session-noninteractive): the target's own /tmp"
+out=$(sudo -u carol sh -c 'findmnt -n -o SOURCE /tmp' 2>&1) || fail "sudo -u carol failed: $out"
+printf '%s\n' "$out"
+assert_contains "$out" "[/user_tmpl/1003]" "sudo -u carol gets carol's instance through the non-interactive stack"
+
+step "polyns audit on the stock stacks, as README.Debian leaves them"
+seed_root "grep -v '^#' /etc/pam.d/systemd-user"
+status=0
+audit=$(polyns audit --json --host-pid $$) || status=$?
+python3 -c 'import json, sys
+for c in json.loads(sys.argv[1])["checks"]:
+    print(c["result"].ljust(4), c["id"] + ":", "; ".join(c["evidence"]))' "$audit"
+verdict() { python3 -c 'import json,sys; print([c["result"] for c in json.loads(sys.argv[1])["checks"] if c["id"] == sys.argv[2]][0])' "$audit" "$1"; }
+for id in pam-sshd pam-login pam-su pam-su-l pam-systemd-user templates-owner-mode templates-tmpfiles rule-tmp rule-var-tmp; do
+    assert_eq "$(verdict "$id")" pass "polyns audit: $id passes on a stock install"
+done
+assert_eq "$(verdict pam-selinux-order)" "n/a" "polyns audit: pam-selinux-order is not applicable without SELinux"
+failed() { python3 -c 'import json,sys; print(" ".join(c["id"] for c in json.loads(sys.argv[1])["checks"] if c["result"] == "fail" and (sys.argv[2] == "all" or not c["id"].startswith("mount-"))))' "$audit" "$1"; }
+# What README.Debian does not cover: STIG's separate /tmp, /var/tmp and
+# /dev/shm mounts (the Ansible test's world has them and passes all).
+assert_eq "$(failed but-mounts)" "" "polyns audit fails nothing but the STIG mount options ($(failed all))"
+assert_status 0 "polyns audit --profile anssi passes on a stock install" polyns audit --profile anssi --host-pid $$
+
 step "upgrade with a broken configuration: the preinst stops it, the old module stays"
 printf '/srv/x /srv/x/inst bogusmethod\n' >/etc/security/namespace.d/zz-broken.conf
 status=0
@@ -102,8 +129,10 @@ pass "the upgrade keeps the module enabled"
 
 step "disable: common-session is restored byte for byte"
 seed_root "pam-auth-update --disable polyns"
-cmp "$saved/common-session" /etc/pam.d/common-session || fail "common-session differs after --disable"
-pass "pam-auth-update --disable polyns restores common-session byte for byte"
+for file in common-session common-session-noninteractive; do
+    cmp "$saved/$file" "/etc/pam.d/$file" || fail "$file differs after --disable"
+    pass "pam-auth-update --disable polyns restores $file byte for byte"
+done
 
 step "remove and purge: common-session byte for byte, no module, libpam-modules untouched"
 dpkg -r libpam-polyns polyns
@@ -125,5 +154,7 @@ dpkg -i /debs/libpam-polyns_*.deb
 pam-auth-update --enable polyns
 grep -q pam_polyns.so /etc/pam.d/common-session || fail "not enabled again"
 dpkg -r libpam-polyns
-cmp "$saved/common-session" /etc/pam.d/common-session || fail "common-session differs after removing an enabled module"
-pass "removing the enabled package restores common-session byte for byte"
+for file in common-session common-session-noninteractive; do
+    cmp "$saved/$file" "/etc/pam.d/$file" || fail "$file differs after removing an enabled module"
+    pass "removing the enabled package restores $file byte for byte"
+done

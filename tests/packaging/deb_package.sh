@@ -11,8 +11,10 @@
 #     sits in libpam's own module directory;
 #  3. a fresh minbase chroot installs them and deb_installed.sh runs there:
 #     README.Debian's steps, the seed's A3-A7 over Debian's own sshd stack
-#     through pam-auth-update, the upgrade check, disable, remove, and
-#     common-session restored byte for byte;
+#     through pam-auth-update, sudo -u through the non-interactive stack,
+#     polyns audit on the stock stacks (systemd-user included), the upgrade
+#     check, disable, remove, and both common-session files restored byte
+#     for byte;
 #  4. ansible_role.sh: the Ansible role against another fresh chroot, twice.
 # Base tarballs are cached in /var/cache/polyns/mmdebstrap (lib/packaging.sh).
 # By hand (root): POLYNS_BUILD_DIR=build bash tests/packaging/deb_package.sh
@@ -52,7 +54,7 @@ if [[ -z ${POLYNS_PKG_ISOLATED:-} ]]; then
         --customize-hook='rm -rf "$1/tmp/bd"' \
         -- "$build_depends")
     install_base=$(pkg_base_tarball deb-install minbase \
-        "openssh-server,openssh-client,mount,procps,iproute2,mawk,libpam-runtime,libpam-modules,libfmt9,libmd0,python3,python3-apt")
+        "openssh-server,openssh-client,mount,procps,iproute2,mawk,libpam-runtime,libpam-modules,libfmt9,libmd0,python3,python3-apt,systemd,sudo")
     export POLYNS_PKG_BUILD_BASE=$build_base POLYNS_PKG_INSTALL_BASE=$install_base
 fi
 build_base=$POLYNS_PKG_BUILD_BASE

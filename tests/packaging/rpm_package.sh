@@ -45,7 +45,7 @@ libdir=$(rpm --eval '%{_libdir}')
 files=$(rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpm_file" | grep -v ' /usr/lib/\.build-id' | sed 's/^ */ /' | sort -k2)
 printf '%s\n' "$files"
 expected=$(sort -k2 <<EOF2
- /etc/security/polyns.conf cn
+ /etc/security/namespace.d/polyns.conf cn
  $libdir/security/pam_polyns.so
  /usr/sbin/polyns
  /usr/share/doc/polyns
@@ -77,13 +77,15 @@ if [[ $actual != "$expected" ]]; then
     diff <(printf '%s\n' "$expected") <(printf '%s\n' "$actual") >&2 || true
     fail "the RPM's files and flags differ from the spec's intent (- expected, + actual)"
 fi
-pass "files: the module in $libdir/security, polyns, the rules as %config(noreplace), %license, %doc, man pages"
+pass "files: the module in $libdir/security, polyns, the rules as a namespace.d drop-in, %config(noreplace), %license, %doc, man pages"
 assert_not_contains "$files" "pam-configs" "no Debian-only /usr/share/pam-configs"
 assert_not_contains "$files" "tmpfiles.d/" "nothing in tmpfiles.d (the example is %doc)"
 
 requires=$(rpm -qp --requires "$rpm_file")
 printf '%s\n' "$requires"
 assert_contains "$requires" "libstdc++.so.6" "dynamically linked: requires libstdc++.so.6"
+grep -qx 'pam' <<<"$requires" || fail "the RPM does not require pam, the owner of /etc/security/namespace.d"
+pass "requires pam, the owner of /etc/security/namespace.d"
 extract=$PKG_WORK/extract
 mkdir -p "$extract"
 (cd "$extract" && rpm2cpio "$rpm_file" | cpio -idm --quiet)

@@ -166,3 +166,15 @@ pass "the module ran once per login, from password-auth/system-auth"
 [[ $(syslog_lines 'polyns.*session for bob \(service su-l\): /tmp' | wc -l) -eq 1 ]] ||
     fail "su -l: expected exactly one polyns session line: $(syslog_lines 'service su-l')"
 pass "su -l reaches the module once through su -> system-auth"
+
+# One module per stack, as packaging/README.authselect.md does it (the
+# pam_namespace.so lines removed, the rules where polyns reads them too):
+# polyns audit judges this tree's login stacks right. (No /etc/pam.d/login
+# here; SELinux is off, so pam-selinux-order is not applicable.)
+if [[ -x ${POLYNS_CLI:-} ]]; then
+    audit=$("$POLYNS_CLI" audit --json --host-pid $$) || true
+    for id in pam-sshd pam-su pam-su-l; do
+        assert_eq "$(python3 -c 'import json,sys; print([c["result"] for c in json.loads(sys.argv[1])["checks"] if c["id"] == sys.argv[2]][0])' "$audit" "$id")" \
+            pass "polyns audit: $id passes on the RHEL-shaped tree"
+    done
+fi
