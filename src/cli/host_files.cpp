@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <map>
 #include <set>
 #include <sstream>
@@ -119,14 +120,33 @@ std::string tmpfiles_text(const std::vector<std::pair<std::string, std::string>>
 
 namespace {
 
+// libpam reads /etc/pam.d/SERVICE and, where that file does not exist, the
+// vendor copy /usr/lib/pam.d/SERVICE (Debian 12's systemd ships systemd-user
+// only there). Only the default directory falls back, so that a --pam-dir
+// tree is judged on its own.
+constexpr const char* libpam_dir = "/etc/pam.d";
+constexpr const char* libpam_vendor_dir = "/usr/lib/pam.d";
+
 void walk(const std::string& pam_dir, const std::string& service, int depth, std::set<std::string>& visiting,
           PamStack& stack) {
-    const std::string path = !service.empty() && service.front() == '/' ? service : pam_dir + "/" + service;
+    const bool absolute = !service.empty() && service.front() == '/';
+    std::string path = absolute ? service : pam_dir + "/" + service;
     if (depth > 16 || visiting.count(path)) {
         stack.problems.push_back("include loop or too deep at " + path);
         return;
     }
     auto text = sys::read_trusted_file(path, false);
+    if (!text && text.error().err == ENOENT && !absolute && pam_dir == libpam_dir) {
+        const std::string vendor = std::string(libpam_vendor_dir) + "/" + service;
+        if (auto vendor_text = sys::read_trusted_file(vendor, false); vendor_text || vendor_text.error().err != ENOENT) {
+            path = vendor;
+            text = std::move(vendor_text);
+            if (visiting.count(path)) {
+                stack.problems.push_back("include loop or too deep at " + path);
+                return;
+            }
+        }
+    }
     if (!text) {
         if (depth == 0) return;
         stack.problems.push_back("cannot read " + path + ": " + text.error().message());

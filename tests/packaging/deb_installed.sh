@@ -94,7 +94,7 @@ printf '%s\n' "$out"
 assert_contains "$out" "[/user_tmpl/1003]" "sudo -u carol gets carol's instance through the non-interactive stack"
 
 step "polyns audit on the stock stacks, as README.Debian leaves them"
-seed_root "grep -v '^#' /etc/pam.d/systemd-user"
+seed_root "grep -v '^#' /usr/lib/pam.d/systemd-user"  # bookworm's systemd ships it in libpam's vendor dir
 status=0
 audit=$(polyns audit --json --host-pid $$) || status=$?
 python3 -c 'import json, sys
