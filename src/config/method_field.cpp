@@ -280,5 +280,17 @@ bool parse_method_field(const Field& field, Rule& rule, LineReport& report) {
     return true;
 }
 
+void warn_tmpfs_without_size(const Field& field, const Rule& rule, LineReport& report) {
+    if (rule.method != Method::Tmpfs || (rule.mntopts && names_mount_option(*rule.mntopts, {"size", "nr_blocks"})))
+        return;
+    // Every session gets its own tmpfs: without a size, N sessions of one
+    // user could hold N times the limit in memory (issue 12, item 4).
+    report.warning(field.col, field.raw,
+                   "tmpfs without size=: polyns limits each session's tmpfs to size=10% of RAM and "
+                   "nr_inodes=400k (pam_namespace.so: the kernel's half of RAM), and each session of a "
+                   "user has its own",
+                   "write the limit you mean, e.g. `tmpfs:mntopts=size=256M` (size=0: no limit)");
+}
+
 }  // namespace config
 }  // namespace polyns
