@@ -18,6 +18,7 @@
 #include "polyns/sys/mount.hpp"
 #include "polyns/sys/mountinfo.hpp"
 #include "polyns/sys/namespace.hpp"
+#include "polyns/sys/ns_pin.hpp"
 #include "polyns/sys/path.hpp"
 #include "polyns/sys/process.hpp"
 #include "rollback.hpp"
@@ -88,6 +89,8 @@ Result<SessionState> open_in_new_namespace(const Plan& plan, Rollback& rollback,
     auto propagation = plan.mount_private ? sys::Propagation::Private : sys::Propagation::Slave;
     if (auto r = sys::set_propagation_recursive("/", propagation); !r) return r.error();
     log.debug(std::string("made / recursively ") + (plan.mount_private ? "private" : "slave"));
+    // unshare copied every user's pin (persist): this namespace must not keep them alive.
+    if (auto r = sys::detach_pin_directory_copy(); !r) return r.error();
 
     if (plan.unmount_previous || plan.unmount_only) {
         auto unmounted = engine::unmount_previous(plan, log);

@@ -1,0 +1,73 @@
+// persist (issue 16): one mount namespace per user. The first session builds it
+// as apply_plan does and pins it in /run/polyns/ns; later sessions of the same
+// user join it with setns() once it has passed every check; the last session
+// to close removes the pin (and, with persist_clean, the user's instances).
+//
+// Files in /run/polyns/ns (root:root 0700, a private mount):
+//   UID        the pin: an nsfs bind mount of the namespace
+//   UID.rec    its record: namespace identity, what each polydir had mounted, the plan's key
+//   UID.lock   flock()ed while a session of UID opens or closes
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "polyns/engine.hpp"
+#include "polyns/plan.hpp"
+#include "polyns/result.hpp"
+#include "polyns/sys/ns_pin.hpp"
+#include "polyns/sys/unique_fd.hpp"
+
+namespace polyns {
+
+// Kept in SessionState for close.
+struct PersistLink {
+    uid_t uid = 0;
+    gid_t gid = 0;
+    sys::NamespaceId ns;                       // the pinned namespace this session runs in
+    std::shared_ptr<sys::UniqueFd> outer_ns;   // where the pin lives (the opener's namespace before)
+    bool clean = false;                        // persist_clean
+    struct Instance {
+        std::string template_dir;
+        std::string name;
+    };
+    std::vector<Instance> instances;  // what persist_clean removes
+};
+
+// What a pin was built from: the identity and everything in the plan that
+// decides mounts (polydirs, methods, instances, owners, modes, flags, options).
+// Equal keys mean the same namespace would be built again. Pure.
+std::string persist_key(const Plan& plan);
+
+// The pin's record, as text (UID.rec).
+struct PinRecord {
+    sys::NamespaceId ns;
+    struct Mounted {
+        std::uint64_t mount_id = 0;
+        dev_t dev = 0;
+        ino_t ino = 0;
+    };
+    std::vector<Mounted> mounts;  // one per plan step, in plan order
+    std::string key;
+};
+std::string format_pin_record(const PinRecord& record);
+Result<PinRecord> parse_pin_record(const std::string& text);
+
+// Opens the session for a plan with plan.persist: joins the user's pinned
+// namespace when it passes every check, else builds one with apply_plan() and
+// pins it (one log line says why an existing pin was replaced). A pin that
+// cannot be made leaves a working, unpinned session (a warning says so).
+Result<SessionState> open_persistent_session(const Plan& plan, Log& log);
+
+// Closes a session opened by open_persistent_session: when no other process
+// is left in the namespace, removes the pin (and cleans with persist_clean).
+Result<void> close_persistent_session(const SessionState& state, Log& log);
+
+// For a user whose plan is empty or does not persist: a pin left from before
+// (the config changed) is removed, so her old namespace is not joined again.
+void drop_stale_pin(uid_t uid, Log& log);
+
+}  // namespace polyns

@@ -1,0 +1,119 @@
+// Pinning a mount namespace in a root-only directory and finding it again
+// (the `persist` mode, issue 16). What `unshare --mount=FILE` and `ip netns`
+// do: an nsfs bind mount on a file that lies on a *private* mount, so the pin
+// never propagates into the namespace it names (the kernel would refuse a
+// namespace that can reach itself).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "polyns/result.hpp"
+#include "polyns/sys/unique_fd.hpp"
+
+namespace polyns::sys {
+
+// /run/polyns/ns: root:root 0700, a private mount of its own.
+inline constexpr const char* pin_directory = "/run/polyns/ns";
+
+// Opens the pin directory, checked: a directory, root-owned, mode 0700 (no
+// access for anyone else). With create, makes /run/polyns (0755) and the
+// directory when missing and turns it into a private mount of its own (a bind
+// of itself) when it is not one yet. Without create, ENOENT when absent.
+Result<UniqueFd> open_pin_directory(bool create);
+
+// flock(LOCK_EX) on DIR/NAME (created 0600 when missing); released when the fd closes.
+Result<UniqueFd> lock_in_directory(int dir_fd, const std::string& name);
+
+// Identity of a namespace: the nsfs inode (and device) that names it.
+struct NamespaceId {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    bool operator==(const NamespaceId& o) const { return dev == o.dev && ino == o.ino; }
+    bool operator!=(const NamespaceId& o) const { return !(*this == o); }
+};
+
+Result<NamespaceId> namespace_id(int ns_fd);
+// The calling thread's mount namespace (/proc/thread-self/ns/mnt).
+Result<UniqueFd> open_thread_mount_namespace();
+
+// Opens DIR/NAME as a pinned mount namespace and checks that it is one we
+// could have made: a mount point whose root is an nsfs inode, of type mnt,
+// owned by the caller's own user namespace (a namespace a user made with
+// `unshare -Urm` is owned by her user namespace and is refused). ENOENT when
+// there is no pin; any other refusal is an Error saying which check failed.
+Result<UniqueFd> open_pinned_namespace(int dir_fd, const std::string& name);
+
+// Bind-mounts the namespace `ns_fd` onto DIR/NAME (the file is created 0400
+// when missing). The caller must be in a namespace older than the one it
+// pins, on a private mount. EINVAL is retried a few times: on some kernels
+// the bind of a freshly made namespace fails so now and then.
+Result<void> pin_namespace(int ns_fd, int dir_fd, const std::string& name);
+
+// Detaches whatever is mounted on DIR/NAME (nothing: fine) and unlinks the file.
+Result<void> unpin_namespace(int dir_fd, const std::string& name);
+
+// Small root-owned text files beside the pins: written to a temporary name and
+// renamed into place; read only if a regular root-owned file of at most
+// `max_size` bytes, not a symlink.
+Result<void> write_small_file(int dir_fd, const std::string& name, const std::string& content);
+// nullopt when the file does not exist.
+Result<std::optional<std::string>> read_small_file(int dir_fd, const std::string& name, std::size_t max_size);
+Result<void> remove_file_at(int dir_fd, const std::string& name);
+
+// How many processes other than `except` have `ns` as their mount namespace
+// (a walk of /proc; processes that vanish meanwhile do not count).
+Result<std::size_t> processes_in_namespace(const NamespaceId& ns, pid_t except);
+
+// chdir to `path` walked without symlinks (open_path), "/" when that fails:
+// after setns() the kernel put the cwd at the namespace's root.
+void change_directory_or_root(const std::string& path);
+// getcwd(), or "/" when unknown.
+std::string current_directory();
+
+}  // namespace polyns::sys
+
+namespace polyns::sys {
+
+// In a new mount namespace: detaches the copy of the pin directory (and every
+// pin below it) that unshare made, so a session's namespace never holds other
+// users' namespaces alive. Nothing to do when there is no pin directory.
+Result<void> detach_pin_directory_copy();
+
+// Empties the directory NAME below `parent_fd` with the rights of uid/gid (a
+// child process that dropped to them removes every entry, fd-based as
+// remove_tree_at), then removes the empty directory itself as root. Returns
+// how many entries were left in place.
+Result<std::size_t> empty_and_remove_as(int parent_fd, const std::string& name, const std::string& path, uid_t uid,
+                                        gid_t gid);
+
+}  // namespace polyns::sys
+
+#include <sched.h>
+
+namespace polyns::sys {
+
+// Namespace ids come from per-CPU batches on recent kernels (6.18 here), so a
+// namespace made on one CPU can have a lower id than an older one made on
+// another; the kernel then refuses to bind it into the older one (EINVAL, its
+// loop check). Building the namespace again on another CPU gets past it.
+class CpuPlacement {
+public:
+    // The calling thread's allowed CPUs, as they are now.
+    static CpuPlacement save();
+    // Restricts the thread to the `n`-th allowed CPU (n counts from 0, wraps);
+    // false when there is only one or the kernel refused.
+    bool move_to(unsigned n) const;
+    // Back to the saved set (nothing when save() failed).
+    void restore() const;
+    unsigned count() const { return valid_ ? static_cast<unsigned>(CPU_COUNT(&allowed_)) : 0; }
+
+private:
+    cpu_set_t allowed_{};
+    bool valid_ = false;
+};
+
+}  // namespace polyns::sys

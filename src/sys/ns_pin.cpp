@@ -1,0 +1,367 @@
+#include "polyns/sys/ns_pin.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+
+#include "fault_injection.hpp"
+#include "polyns/sys/file_ops.hpp"
+#include "polyns/sys/mount.hpp"
+#include "polyns/sys/path.hpp"
+
+namespace polyns::sys {
+namespace {
+
+constexpr const char* kStep = "use the pin directory";
+
+Result<void> make_dir_if_missing(int parent_fd, const std::string& name, mode_t mode, const std::string& path) {
+    if (::mkdirat(parent_fd, name.c_str(), mode) != 0 && errno != EEXIST)
+        return make_error(kStep, path, "mkdirat", errno);
+    return {};
+}
+
+Result<UniqueFd> open_checked_dir(int parent_fd, const std::string& name, const std::string& path, mode_t forbidden) {
+    auto fd = open_below(parent_fd, name, O_PATH | O_DIRECTORY, kStep, path);
+    if (!fd) return fd.error();
+    auto st = stat_fd(fd->get(), kStep, path);
+    if (!st) return st.error();
+    if (st->st_uid != 0 || (st->st_mode & forbidden) != 0)
+        return make_error(kStep, path, "", EPERM,
+                          "not root-owned with mode " + octal_mode(st->st_mode & ~forbidden & 07777) +
+                              " or stricter (it is " + std::to_string(st->st_uid) + ", " +
+                              octal_mode(st->st_mode & 07777) + ")",
+                          "remove it: the module makes it again");
+    return fd;
+}
+
+std::string below(int dir_fd, const std::string& name) { return fd_path(dir_fd) + "/" + name; }
+
+}  // namespace
+
+Result<UniqueFd> open_pin_directory(bool create) {
+    auto run = open_path("/run", O_PATH | O_DIRECTORY, kStep);
+    if (!run) return run.error();
+    if (create) {
+        if (auto r = make_dir_if_missing(run->get(), "polyns", 0755, "/run/polyns"); !r) return r.error();
+    }
+    auto top = open_checked_dir(run->get(), "polyns", "/run/polyns", S_IWGRP | S_IWOTH);
+    if (!top) return top.error();
+    if (create) {
+        if (auto r = make_dir_if_missing(top->get(), "ns", 0700, pin_directory); !r) return r.error();
+    }
+    auto dir = open_checked_dir(top->get(), "ns", pin_directory, 0077);
+    if (!dir || !create) return dir;
+
+    // The pins must not propagate anywhere: the directory is a private mount of its own.
+    auto pos = mount_position(dir->get(), kStep, pin_directory);
+    if (!pos) return pos.error();
+    if (!pos->is_mount_root) {
+        const std::string self = fd_path(dir->get());
+        if (int err = injected_fault("mount")) return make_error(kStep, pin_directory, "mount", err);
+        if (::mount(self.c_str(), self.c_str(), nullptr, MS_BIND, nullptr) != 0)
+            return make_error(kStep, pin_directory, "mount (bind onto itself)", errno);
+        dir = open_checked_dir(top->get(), "ns", pin_directory, 0077);
+        if (!dir) return dir;
+    }
+    if (::mount(nullptr, fd_path(dir->get()).c_str(), nullptr, MS_PRIVATE, nullptr) != 0)
+        return make_error(kStep, pin_directory, "mount (make private)", errno);
+    return dir;
+}
+
+Result<UniqueFd> lock_in_directory(int dir_fd, const std::string& name) {
+    const std::string path = std::string(pin_directory) + "/" + name;
+    UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600));
+    if (!fd) return make_error("lock the user's pin", path, "open", errno);
+    while (::flock(fd.get(), LOCK_EX) != 0) {
+        if (errno != EINTR) return make_error("lock the user's pin", path, "flock", errno);
+    }
+    return fd;
+}
+
+Result<NamespaceId> namespace_id(int ns_fd) {
+    struct stat st {};
+    if (::fstat(ns_fd, &st) != 0) return make_error("identify a mount namespace", "", "fstat", errno);
+    return NamespaceId{st.st_dev, st.st_ino};
+}
+
+Result<UniqueFd> open_thread_mount_namespace() {
+    UniqueFd fd(::open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC));
+    if (!fd) return make_error("open mount namespace", "/proc/thread-self/ns/mnt", "open", errno);
+    return fd;
+}
+
+Result<UniqueFd> open_pinned_namespace(int dir_fd, const std::string& name) {
+    const std::string path = std::string(pin_directory) + "/" + name;
+    const char* step = "check the pinned namespace";
+    UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+    if (!fd) return make_error(step, path, "open", errno);
+    struct statfs fs {};
+    if (::fstatfs(fd.get(), &fs) != 0) return make_error(step, path, "fstatfs", errno);
+    if (fs.f_type != NSFS_MAGIC) return make_error(step, path, "", EINVAL, "no namespace is mounted there");
+    int type = ::ioctl(fd.get(), NS_GET_NSTYPE);
+    if (type < 0) return make_error(step, path, "ioctl(NS_GET_NSTYPE)", errno);
+    if (type != CLONE_NEWNS) return make_error(step, path, "", EINVAL, "not a mount namespace");
+
+    // Only a namespace made with our own privileges may be joined: one a user
+    // made (unshare -Urm) belongs to her user namespace.
+    UniqueFd owner(::ioctl(fd.get(), NS_GET_USERNS));
+    if (!owner) return make_error(step, path, "ioctl(NS_GET_USERNS)", errno, "its owning user namespace is not ours");
+    struct stat owner_st {};
+    struct stat ours {};
+    if (::fstat(owner.get(), &owner_st) != 0) return make_error(step, path, "fstat", errno);
+    if (::stat("/proc/thread-self/ns/user", &ours) != 0)
+        return make_error(step, "/proc/thread-self/ns/user", "stat", errno);
+    if (owner_st.st_dev != ours.st_dev || owner_st.st_ino != ours.st_ino)
+        return make_error(step, path, "", EPERM, "owned by another user namespace (one a user made)");
+    return fd;
+}
+
+Result<void> pin_namespace(int ns_fd, int dir_fd, const std::string& name) {
+    const std::string path = std::string(pin_directory) + "/" + name;
+    UniqueFd file(::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0400));
+    if (!file) return make_error("pin the namespace", path, "open", errno);
+    file.reset();
+    const std::string source = fd_path(ns_fd);
+    const std::string target = below(dir_fd, name);
+    int err = 0;
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        err = injected_fault("pin");
+        if (err == 0) err = ::mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) == 0 ? 0 : errno;
+        if (err != EINVAL) break;
+    }
+    if (err != 0) return make_error("pin the namespace", path, "mount", err);
+    return {};
+}
+
+Result<void> unpin_namespace(int dir_fd, const std::string& name) {
+    const std::string path = std::string(pin_directory) + "/" + name;
+    const std::string target = below(dir_fd, name);
+    // Stacked pins (a race lost long ago) come off one by one.
+    for (int i = 0; i < 16; ++i) {
+        if (::umount2(target.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0) {
+            if (errno == EINVAL || errno == ENOENT) break;
+            return make_error("remove the pin", path, "umount2", errno);
+        }
+    }
+    return remove_file_at(dir_fd, name);
+}
+
+Result<void> write_small_file(int dir_fd, const std::string& name, const std::string& content) {
+    const std::string tmp = name + ".new";
+    const std::string path = std::string(pin_directory) + "/" + name;
+    ::unlinkat(dir_fd, tmp.c_str(), 0);
+    UniqueFd fd(::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) return make_error("write the pin's record", path, "open", errno);
+    std::size_t done = 0;
+    while (done < content.size()) {
+        ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : EIO;
+            ::unlinkat(dir_fd, tmp.c_str(), 0);
+            return make_error("write the pin's record", path, "write", e);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::renameat(dir_fd, tmp.c_str(), dir_fd, name.c_str()) != 0) {
+        int e = errno;
+        ::unlinkat(dir_fd, tmp.c_str(), 0);
+        return make_error("write the pin's record", path, "renameat", e);
+    }
+    return {};
+}
+
+Result<std::optional<std::string>> read_small_file(int dir_fd, const std::string& name, std::size_t max_size) {
+    const std::string path = std::string(pin_directory) + "/" + name;
+    const char* step = "read the pin's record";
+    UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+    if (!fd) {
+        if (errno == ENOENT) return std::optional<std::string>();
+        return make_error(step, path, "open", errno);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return make_error(step, path, "fstat", errno);
+    if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077) != 0 ||
+        static_cast<std::size_t>(st.st_size) > max_size)
+        return make_error(step, path, "", EINVAL, "not a root-only regular file of at most " +
+                                                      std::to_string(max_size) + " bytes");
+    std::string content(static_cast<std::size_t>(st.st_size), '\0');
+    std::size_t done = 0;
+    while (done < content.size()) {
+        ssize_t n = ::read(fd.get(), content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return make_error(step, path, "read", errno);
+        if (n == 0) break;
+        done += static_cast<std::size_t>(n);
+    }
+    content.resize(done);
+    return std::optional<std::string>(std::move(content));
+}
+
+Result<void> remove_file_at(int dir_fd, const std::string& name) {
+    if (::unlinkat(dir_fd, name.c_str(), 0) != 0 && errno != ENOENT)
+        return make_error("remove", std::string(pin_directory) + "/" + name, "unlinkat", errno);
+    return {};
+}
+
+Result<std::size_t> processes_in_namespace(const NamespaceId& ns, pid_t except) {
+    UniqueFd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!proc) return make_error("count the namespace's processes", "/proc", "open", errno);
+    UniqueFd listing(::dup(proc.get()));
+    if (!listing) return make_error("count the namespace's processes", "/proc", "dup", errno);
+    DIR* dir = ::fdopendir(listing.get());
+    if (dir == nullptr) return make_error("count the namespace's processes", "/proc", "fdopendir", errno);
+    listing.release();
+    std::size_t count = 0;
+    errno = 0;
+    while (struct dirent* e = ::readdir(dir)) {
+        char* end = nullptr;
+        long pid = std::strtol(e->d_name, &end, 10);
+        if (end == e->d_name || *end != '\0' || pid <= 0 || pid == except) continue;
+        struct stat st {};
+        const std::string link = std::string(e->d_name) + "/ns/mnt";
+        // Gone meanwhile, or a zombie: not a process that uses the namespace.
+        if (::fstatat(proc.get(), link.c_str(), &st, 0) != 0) continue;
+        if (st.st_dev == ns.dev && st.st_ino == ns.ino) ++count;
+        errno = 0;
+    }
+    int err = errno;
+    ::closedir(dir);
+    if (err != 0) return make_error("count the namespace's processes", "/proc", "readdir", err);
+    return count;
+}
+
+void change_directory_or_root(const std::string& path) {
+    auto fd = open_path(path, O_PATH | O_DIRECTORY, "restore the working directory");
+    if (fd && ::fchdir(fd->get()) == 0) return;
+    if (::chdir("/") != 0) {
+        // "/" of the namespace we just entered: nothing better to offer.
+    }
+}
+
+std::string current_directory() {
+    char buf[PATH_MAX];
+    if (::getcwd(buf, sizeof buf) == nullptr) return "/";
+    return buf;
+}
+
+}  // namespace polyns::sys
+
+#include <grp.h>
+#include <sys/wait.h>
+
+#include "polyns/sys/remove_tree.hpp"
+
+namespace polyns::sys {
+
+Result<void> detach_pin_directory_copy() {
+    auto dir = open_path(pin_directory, O_PATH | O_DIRECTORY, "detach the copied pins");
+    if (!dir) return dir.error().err == ENOENT ? Result<void>() : Result<void>(dir.error());
+    auto pos = mount_position(dir->get(), "detach the copied pins", pin_directory);
+    if (!pos) return pos.error();
+    if (!pos->is_mount_root) return {};
+    return detach_mount(dir->get(), pin_directory);
+}
+
+namespace {
+
+// In the child, as the user: remove every entry of the directory.
+int remove_entries(int dir_fd, const std::string& path) {
+    int listing = ::dup(dir_fd);
+    if (listing < 0) return 2;
+    DIR* dir = ::fdopendir(listing);
+    if (dir == nullptr) return 2;
+    std::vector<std::string> names;
+    while (struct dirent* e = ::readdir(dir)) {
+        std::string n = e->d_name;
+        if (n != "." && n != "..") names.push_back(n);
+    }
+    ::closedir(dir);
+    int status = 0;
+    for (const auto& n : names) {
+        struct stat st {};
+        if (::fstatat(dir_fd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        if (!S_ISDIR(st.st_mode)) {
+            if (::unlinkat(dir_fd, n.c_str(), 0) != 0) status = 1;
+            continue;
+        }
+        auto report = remove_tree_at(dir_fd, n, path + "/" + n);
+        if (!report || !report->removed_root) status = 1;
+    }
+    return status;
+}
+
+}  // namespace
+
+Result<std::size_t> empty_and_remove_as(int parent_fd, const std::string& name, const std::string& path, uid_t uid,
+                                        gid_t gid) {
+    const char* step = "clean the instance";
+    auto inst = open_below(parent_fd, name, O_RDONLY | O_DIRECTORY, step, path);
+    if (!inst) return inst.error().err == ENOENT ? Result<std::size_t>(0) : Result<std::size_t>(inst.error());
+    auto st = stat_fd(inst->get(), step, path);
+    if (!st) return st.error();
+    // Only the user's own instance: what she does not own is not hers to lose.
+    if (st->st_uid != uid) return make_error(step, path, "", EPERM, "not owned by the user; left in place");
+    pid_t pid = ::fork();
+    if (pid < 0) return make_error(step, path, "fork", errno);
+    if (pid == 0) {
+        if (::setgroups(0, nullptr) != 0 || ::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0)
+            ::_exit(3);
+        ::_exit(remove_entries(inst->get(), path));
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) return make_error(step, path, "waitpid", errno);
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) >= 2)
+        return make_error(step, path, "", EIO, "the cleaning process failed (status " + std::to_string(status) + ")");
+    if (::unlinkat(parent_fd, name.c_str(), AT_REMOVEDIR) != 0) {
+        if (errno == ENOTEMPTY || errno == EEXIST) return std::size_t{1};
+        return make_error(step, path, "unlinkat", errno);
+    }
+    return std::size_t{0};
+}
+
+}  // namespace polyns::sys
+
+namespace polyns::sys {
+
+CpuPlacement CpuPlacement::save() {
+    CpuPlacement p;
+    CPU_ZERO(&p.allowed_);
+    p.valid_ = ::sched_getaffinity(0, sizeof p.allowed_, &p.allowed_) == 0;
+    return p;
+}
+
+bool CpuPlacement::move_to(unsigned n) const {
+    const unsigned total = count();
+    if (total < 2) return false;
+    n %= total;
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (!CPU_ISSET(cpu, &allowed_)) continue;
+        if (n-- != 0) continue;
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        return ::sched_setaffinity(0, sizeof one, &one) == 0;
+    }
+    return false;
+}
+
+void CpuPlacement::restore() const {
+    if (valid_) (void)::sched_setaffinity(0, sizeof allowed_, &allowed_);
+}
+
+}  // namespace polyns::sys
