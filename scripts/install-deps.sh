@@ -21,6 +21,14 @@ packages=(
     util-linux dpkg-dev valgrind iproute2 procps
     # a hung FUSE daemon (tests/system/hung_fuse.c, issue 6 entry 19)
     libfuse3-dev
+    # tests/bench/plain_path.sh traces the plain login path (skips without)
+    strace
+    # the SELinux VM (tests/vm): qemu, the compiled refpolicy trees (mls and
+    # default = MCS) and the SELinux-aware tools put into its initramfs; the
+    # kernel is fetched by tests/vm/get_kernel.sh (apt-get download), never
+    # installed
+    qemu-system-x86 selinux-policy-mls selinux-policy-default policycoreutils
+    selinux-utils cpio xz-utils
 )
 
 missing=()

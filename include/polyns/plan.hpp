@@ -60,6 +60,24 @@ struct PolydirCreate {
     gid_t gid = 0;
 };
 
+// What SELinux adds to a step (only with SELinux on; never for tmpfs, which
+// pam_namespace does not label either).
+struct SelinuxLabel {
+    // level/context: the label computed for the instance, and the polydir's
+    // label it was computed from; the engine checks the pinned polydir still
+    // has that label. user/tmpdir: both empty, the instance gets the pinned
+    // polydir's own label.
+    std::string instance_context;
+    std::string polydir_context;
+    std::string user_context;  // level/context: the user's context it came from
+    // The instance name does not carry the context (polyns's explicit form):
+    // an existing instance must already have instance_context.
+    bool check_existing = false;
+    // create=: the polydir is made with file_contexts' label (empty: the
+    // policy's default for a new directory).
+    std::string create_context;
+};
+
 struct MountStep {
     std::string polydir;        // absolute, expanded, no "." / ".." / "//" components
     Method method = Method::User;
@@ -78,6 +96,7 @@ struct MountStep {
     // Non-empty when polydir or instance lie under the user's home: components
     // below this directory are user-controlled and must be walked by fd.
     std::string user_controlled_root;
+    std::optional<SelinuxLabel> selinux;  // set iff SELinux is on and the method is not tmpfs
     SourceLoc source;  // the rule this step comes from
 };
 
@@ -102,13 +121,34 @@ struct Plan {
     // sessions; false when the options or a rule make that impossible (a notice says why).
     bool persist = false;
     bool persist_clean = false;  // clean her instances when her last session ends
+    bool selinux = false;  // SELinux on: labels, and init scripts run with setexeccon(NULL)
 
     bool empty() const { return steps.empty() && !unmount_previous && !unmount_only; }
+};
+
+// The SELinux facts the planner needs. src/sys answers them with libselinux
+// (sys::selinux::SystemContexts); tests pass a table.
+class SelinuxContexts {
+public:
+    virtual ~SelinuxContexts() = default;
+    // The user's context (raw): the exec context pam_selinux set, getcon()
+    // with use_current_context, the default context with use_default_context.
+    virtual Result<std::string> user_context() const = 0;
+    // The label a polydir has; for a polydir create= will make, the label
+    // file_contexts gives it.
+    virtual Result<std::string> polydir_context(const std::string& polydir, bool will_create) const = 0;
+    // The policy's type_member result for a directory (method context).
+    virtual Result<std::string> member_context(const std::string& user_context,
+                                               const std::string& polydir_context) const = 0;
+    // file_contexts' label for a directory create= makes ("" when none).
+    virtual Result<std::string> create_context(const std::string& polydir) const = 0;
 };
 
 struct PlanContext {
     std::string security_dir;  // base for relative iscript= and for namespace.init
     bool selinux_enabled = false;
+    // Non-null iff selinux_enabled (the module and `polyns plan` set it).
+    const SelinuxContexts* selinux = nullptr;
 };
 
 // Pure: no syscalls. Config errors are not its business (the caller decides

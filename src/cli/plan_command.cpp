@@ -22,13 +22,11 @@
 #include "polyns/options.hpp"
 #include "polyns/pam_service.hpp"
 #include "polyns/plan.hpp"
+#include "polyns/sys/selinux.hpp"
 #include "polyns/sys/trusted_file.hpp"
 #include "polyns/sys/users.hpp"
 #include "polyns_build_config.h"
 
-#if POLYNS_HAVE_SELINUX
-#include <selinux/selinux.h>
-#endif
 
 namespace polyns::cli {
 namespace {
@@ -42,27 +40,66 @@ struct PlanRequest {
     std::string pam_dir = "/etc/pam.d";
     bool json = false;
     bool skip_trust_check = false;
+    std::string selinux_context;  // the user's context as pam_selinux would set it
 };
 
 // Where the module arguments came from, for the header line.
 struct ModuleArgs {
     std::vector<std::string> args;
     std::string origin;  // "/etc/pam.d/login:12" or "defaults (no --service)"
+    bool pam_selinux_open_before = false;  // a session pam_selinux.so (open) line comes first
 };
 
-bool selinux_enabled() {
-#if POLYNS_HAVE_SELINUX
-    return is_selinux_enabled() == 1;  // same test as the module's
-#else
-    return false;
-#endif
+bool selinux_enabled() { return sys::selinux::enabled(); }  // same test as the module's
+
+bool is_pam_selinux_open(const PamServiceEntry& e) {
+    if (e.kind != PamServiceEntry::Kind::Module || e.type != "session") return false;
+    const std::size_t slash = e.module.rfind('/');
+    if (e.module.substr(slash == std::string::npos ? 0 : slash + 1) != "pam_selinux.so") return false;
+    // pam_selinux without open/close does both.
+    return std::find(e.args.begin(), e.args.end(), "close") == e.args.end() ||
+           std::find(e.args.begin(), e.args.end(), "open") != e.args.end();
 }
+
+// What `polyns plan` takes as the user's context where the module would ask
+// pam_selinux's exec context: --selinux-context, else the default context of
+// the user (what pam_selinux open computes for a login without a requested
+// level).
+class PlanSelinuxContexts final : public SelinuxContexts {
+public:
+    PlanSelinuxContexts(const std::string& user, const Options& options, std::string given)
+        : system_(user, options.use_current_context   ? sys::selinux::UserContextSource::Current
+                        : options.use_default_context ? sys::selinux::UserContextSource::Default
+                        : given.empty()               ? sys::selinux::UserContextSource::Default
+                                                      : sys::selinux::UserContextSource::Exec),
+          given_(std::move(given)),
+          exec_(!options.use_current_context && !options.use_default_context) {}
+    Result<std::string> user_context() const override {
+        if (exec_ && !given_.empty()) return given_;
+        return system_.user_context();
+    }
+    Result<std::string> polydir_context(const std::string& polydir, bool will_create) const override {
+        return system_.polydir_context(polydir, will_create);
+    }
+    Result<std::string> member_context(const std::string& user, const std::string& dir) const override {
+        return system_.member_context(user, dir);
+    }
+    Result<std::string> create_context(const std::string& polydir) const override {
+        return system_.create_context(polydir);
+    }
+
+private:
+    sys::selinux::SystemContexts system_;
+    std::string given_;
+    bool exec_;
+};
 
 // Depth-first through @include / include / substack, as libpam reads the stack;
 // the first session line loading pam_polyns.so is the one that runs.
 Result<std::optional<ModuleArgs>> find_module_line(const std::string& pam_dir,
                                                    const std::string& service, int depth,
-                                                   std::set<std::string>& visiting) {
+                                                   std::set<std::string>& visiting,
+                                                   bool& selinux_open_seen) {
     const std::string path = service.front() == '/' ? service : pam_dir + "/" + service;
     if (depth > 16 || visiting.count(path) != 0) {
         return make_error("read PAM service", path, "", 0, "include loop or nesting too deep");
@@ -77,14 +114,16 @@ Result<std::optional<ModuleArgs>> find_module_line(const std::string& pam_dir,
         const bool descend = e.kind == PamServiceEntry::Kind::AtInclude ||
                              (e.kind == PamServiceEntry::Kind::Include && e.type == "session");
         if (descend) {
-            auto found = find_module_line(pam_dir, e.target, depth + 1, visiting);
+            auto found = find_module_line(pam_dir, e.target, depth + 1, visiting, selinux_open_seen);
             if (!found) return found.error();
             if (found.value()) return found;
             continue;
         }
+        if (is_pam_selinux_open(e)) selinux_open_seen = true;
         if (e.kind == PamServiceEntry::Kind::Module && e.type == "session" &&
             is_polyns_module(e.module)) {
-            return std::optional<ModuleArgs>{ModuleArgs{e.args, path + ":" + std::to_string(e.line)}};
+            return std::optional<ModuleArgs>{
+                ModuleArgs{e.args, path + ":" + std::to_string(e.line), selinux_open_seen}};
         }
     }
     visiting.erase(path);
@@ -112,6 +151,16 @@ std::string joined(const std::vector<std::string>& items, std::string_view sep =
 
 std::string where(const SourceLoc& loc) {
     return loc.line == 0 ? loc.file : fmt::format("{}:{}", loc.file, loc.line);
+}
+
+// The instance's SELinux label: computed (level/context), or the polydir's,
+// read now for display (the module reads it from the pinned polydir).
+std::string label_text(const MountStep& s) {
+    const SelinuxLabel& l = *s.selinux;
+    if (!l.instance_context.empty())
+        return fmt::format("{} (polydir {}, user {})", l.instance_context, l.polydir_context, l.user_context);
+    auto polydir = sys::selinux::path_context(s.polydir);
+    return fmt::format("the polydir's ({})", polydir ? polydir.value() : std::string("not readable now"));
 }
 
 std::string_view kind_name(const MountStep& s) {
@@ -199,6 +248,17 @@ Json step_json(const MountStep& s) {
         {"init_script", s.init_script ? Json(*s.init_script) : Json(nullptr)},
         {"init_script_if_exists", s.init_script_if_exists},
         {"user_controlled_root", s.user_controlled_root.empty() ? Json(nullptr) : Json(s.user_controlled_root)},
+        {"selinux", s.selinux ? Json{{"instance_context", s.selinux->instance_context.empty()
+                                                              ? Json(nullptr)
+                                                              : Json(s.selinux->instance_context)},
+                                     {"polydir_context", s.selinux->polydir_context.empty()
+                                                             ? Json(nullptr)
+                                                             : Json(s.selinux->polydir_context)},
+                                     {"user_context", s.selinux->user_context.empty()
+                                                          ? Json(nullptr)
+                                                          : Json(s.selinux->user_context)},
+                                     {"label_from_polydir", s.selinux->instance_context.empty()}}
+                              : Json(nullptr)},
         {"source", {{"file", s.source.file}, {"line", s.source.line}}},
     };
 }
@@ -283,13 +343,14 @@ void print_text(const PlanReport& r) {
         for (const auto& s : p.steps) {
             put("");
             put(fmt::format("{}  ({})", s.polydir, where(s.source)));
-            const bool user_fallback = s.method == Method::Level || s.method == Method::Context;
+            const bool user_fallback = (s.method == Method::Level || s.method == Method::Context) && !s.selinux;
             put(fmt::format("  method         {}{}", method_name(s.method),
                             user_fallback ? " (instances named as by the user method)" : ""));
             put(fmt::format("  kind           {}", kind_name(s)));
             if (s.instance_kind != InstanceKind::None) put("  template       " + s.template_dir);
             put("  instance       " + instance_text(s));
             put("  owner, mode    " + owner_text(s, p.identity));
+            if (s.selinux) put("  label          " + label_text(s));
             if (s.create_polydir) put("  create polydir " + create_text(s));
             const auto flags = flag_words(s.mount_flags);
             put("  mount flags    " + (flags.empty() ? std::string("-") : joined(flags, ",")));
@@ -379,6 +440,22 @@ void print_json(const PlanReport& r) {
     std::fflush(stdout);
 }
 
+// With SELinux on, level/context instances take the user's context from the
+// exec context pam_selinux open sets: without that line before pam_polyns
+// (and without use_*_context) the module fails the session.
+void check_pam_selinux_order(PlanReport& r) {
+    if (r.module_args.pam_selinux_open_before || r.options.use_current_context || r.options.use_default_context)
+        return;
+    for (const auto& s : r.plan->steps) {
+        if (s.method != Method::Level && s.method != Method::Context) continue;
+        r.verdicts.push_back(fmt::format(
+            "{} uses method {}, which needs the user's SELinux context, but no `session ... pam_selinux.so open` "
+            "line comes before pam_polyns.so ({}): put it first, or add use_default_context",
+            s.polydir, method_name(s.method), r.module_args.origin));
+        return;
+    }
+}
+
 int run_plan(const PlanRequest& request) {
     PlanReport r;
     r.user = request.user;
@@ -388,7 +465,8 @@ int run_plan(const PlanRequest& request) {
     } else {
         r.module_args.origin = "service " + request.service + " not read";
         std::set<std::string> visiting;
-        auto found = find_module_line(request.pam_dir, request.service, 0, visiting);
+        bool selinux_open = false;
+        auto found = find_module_line(request.pam_dir, request.service, 0, visiting, selinux_open);
         if (!found) {
             r.error = found.error();
         } else if (!found.value()) {
@@ -429,12 +507,16 @@ int run_plan(const PlanRequest& request) {
         } else {
             r.identity = identity.value();
             const sys::NssNameResolver names;
+            std::optional<PlanSelinuxContexts> contexts;
+            if (selinux) contexts.emplace(request.user, r.options, request.selinux_context);
             PlanContext context;
             context.security_dir = load.security_dir;
             context.selinux_enabled = selinux;
+            context.selinux = contexts ? &*contexts : nullptr;
             auto plan = make_plan(r.config, *r.identity, r.options, names, context);
             if (plan) {
                 r.plan = std::move(plan.value());
+                if (selinux && !request.service.empty()) check_pam_selinux_order(r);
             } else {
                 r.error = plan.error();
             }
@@ -469,6 +551,10 @@ void register_plan(CLI::App& app, int& exit_status) {
                      "Directory of PAM service files (default /etc/pam.d)")
         ->type_name("DIR");
     plan->add_flag("--json", request->json, "Print the plan as JSON");
+    plan->add_option("--selinux-context", request->selinux_context,
+                     "With SELinux on: the user's context as pam_selinux would set it (default: the "
+                     "user's default context)")
+        ->type_name("CONTEXT");
     plan->add_flag("--skip-trust-check", request->skip_trust_check,
                    "Do not require configuration files to be root-owned and not "
                    "group/other-writable (pam_polyns.so always checks)");

@@ -64,6 +64,7 @@ std::string persist_key(const Plan& plan) {
     field(out, "mount_private", plan.mount_private);
     field(out, "ignore_instance_parent_mode", plan.ignore_instance_parent_mode);
     field(out, "init_timeout", plan.init_timeout_seconds);
+    field(out, "selinux", plan.selinux);
     for (const MountStep& s : plan.steps) {
         field(out, "polydir", s.polydir);
         field(out, "method", method_name(s.method));
@@ -84,6 +85,12 @@ std::string persist_key(const Plan& plan) {
         field(out, "fs_options", s.fs_options);
         field(out, "init", s.init_script ? *s.init_script : std::string("-"));
         field(out, "user_root", s.user_controlled_root);
+        // SELinux: sessions in other contexts (another MLS level) never share a namespace.
+        if (s.selinux) {
+            field(out, "instance_context", s.selinux->instance_context);
+            field(out, "user_context", s.selinux->user_context);
+            field(out, "create_context", s.selinux->create_context);
+        }
     }
     return out;
 }

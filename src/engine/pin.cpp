@@ -8,6 +8,7 @@
 #include <chrono>
 #include <thread>
 
+#include "labels.hpp"
 #include "pinned_step.hpp"
 #include "polyns/sys/file_ops.hpp"
 #include "polyns/sys/mount.hpp"
@@ -43,8 +44,13 @@ Result<void> create_polydir(const MountStep& step, PinnedStep& pinned, Rollback&
     if (!parent) return parent.error();
     mode_t mode = create.mode ? *create.mode : (0777 & ~current_umask());
     // Made with mode 0 and root-owned, then given away: nobody can get in
-    // before owner and mode are final.
-    auto made = sys::make_dir_at(parent->get(), name, 0, "create polydir", step.polydir);
+    // before owner and mode are final. With SELinux, labelled as
+    // file_contexts says (setfscreatecon around the mkdirat only).
+    auto made = [&]() -> Result<void> {
+        PolydirCreateLabel label;
+        if (auto r = label.apply(step); !r) return r;
+        return sys::make_dir_at(parent->get(), name, 0, "create polydir", step.polydir);
+    }();
     if (!made && made.error().err != EEXIST) return made.error();
     bool created = made.ok();
     auto fd = sys::open_below(parent->get(), name, dir_rw, "open polydir", step.polydir);
@@ -177,7 +183,7 @@ Result<void> check_mirrored_reach(const Plan& plan, const MountStep& step, const
 // Owner and mode are set on the fd of a directory made root-owned with mode 0:
 // until both are final nobody but root can enter it. On failure it is removed.
 Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& name, const std::string& path,
-                                          const ExpectedOwner& want) {
+                                          const ExpectedOwner& want, const std::string& label) {
     auto fd = sys::open_below(template_fd, name, dir_rw, "create instance", path);
     if (!fd) {
         ::unlinkat(template_fd, name.c_str(), AT_REMOVEDIR);
@@ -196,6 +202,11 @@ Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& na
                               ") while being created; not touching it",
                           "make the template writable by root only: chmod 0755 " +
                               path.substr(0, path.size() - name.size()));
+    // Labelled before anyone else can use it (DESIGN invariant 14).
+    if (auto r = label_new_instance(fd->get(), label, path); !r) {
+        ::unlinkat(template_fd, name.c_str(), AT_REMOVEDIR);
+        return r.error();
+    }
     auto owned = sys::set_owner(fd->get(), want.uid, want.gid, "create instance", path);
     auto moded = owned ? sys::set_mode(fd->get(), want.mode, "create instance", path) : Result<void>();
     if (!owned || !moded) {
@@ -252,7 +263,7 @@ Result<void> pin_named_instance(const MountStep& step, PinnedStep& pinned, Log& 
     int template_fd = pinned.template_fd->get();
     auto made = sys::make_dir_at(template_fd, name, 0, "create instance", path);
     if (made) {
-        auto fd = finish_new_instance(template_fd, name, path, want);
+        auto fd = finish_new_instance(template_fd, name, path, want, pinned.instance_label);
         if (!fd) return fd.error();
         pinned.instance_fd = std::move(*fd);
         pinned.instance_created = true;
@@ -260,6 +271,7 @@ Result<void> pin_named_instance(const MountStep& step, PinnedStep& pinned, Log& 
     } else if (made.error().err == EEXIST) {
         auto fd = open_existing_instance(template_fd, name, path, want);
         if (!fd) return fd.error();
+        if (auto r = check_existing_instance_label(step, fd->get(), path); !r) return r.error();
         pinned.instance_fd = std::move(*fd);
         log.debug("using existing instance " + path);
     } else {
@@ -283,7 +295,7 @@ Result<void> pin_unique_instance(const MountStep& step, PinnedStep& pinned, Roll
             if (made.error().err == EEXIST) continue;
             return made.error();
         }
-        auto fd = finish_new_instance(template_fd, name, path, want);
+        auto fd = finish_new_instance(template_fd, name, path, want, pinned.instance_label);
         if (!fd) return fd.error();
         rollback.created_unique_instance(pinned.template_fd, name, path);
         pinned.instance_fd = std::move(*fd);
@@ -366,6 +378,9 @@ Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& r
         pinned.template_fd = std::move(*tmpl);
         if (auto r = check_mirrored_reach(plan, step, pinned.polydir_st, pinned.template_fd->get()); !r)
             return r.error();
+        auto label = instance_label(step, pinned);
+        if (!label) return label.error();
+        pinned.instance_label = std::move(*label);
         auto r = step.instance_kind == InstanceKind::Unique ? pin_unique_instance(step, pinned, rollback, log)
                                                             : pin_named_instance(step, pinned, log);
         if (!r) return r.error();

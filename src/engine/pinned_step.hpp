@@ -28,6 +28,7 @@ struct PinnedStep {
     std::string instance_name;                   // actual name (tmpdir: with its random suffix)
     std::string instance_path;                   // template_dir/instance_name, or "tmpfs"
     bool instance_created = false;
+    std::string instance_label;                  // SELinux label of a new instance ("": none)
     std::shared_ptr<const sys::UniqueFd> script_fd;  // null: no init script to run
     std::string script_path;
 };

@@ -123,7 +123,8 @@ Result<SessionState> open_in_new_namespace(const Plan& plan, Rollback& rollback,
         log.debug("mounted " + p.instance_path + " on " + step.polydir + flags_text(step.mount_flags));
 
         if (p.script_fd) {
-            sys::InitScriptFacts facts{step.polydir, p.instance_path, p.instance_created, plan.identity.user};
+            sys::InitScriptFacts facts{step.polydir, p.instance_path, p.instance_created, plan.identity.user,
+                                       plan.selinux};
             if (auto r = sys::run_init_script(p.script_fd->get(), p.script_path, facts, plan.init_timeout_seconds); !r)
                 return engine::for_polydir(r.error(), step.polydir);
             log.debug("ran init script " + p.script_path + " for " + step.polydir);
@@ -157,7 +158,16 @@ Result<SessionState> apply_plan(const Plan& plan, Log& log) {
     if (auto r = refuse_threads(); !r) return r.error();
 
     auto original_ns = sys::open_mount_namespace();
-    if (!original_ns) return original_ns.error();
+    if (!original_ns) {
+        // SELinux policies that do not let the login domain read nsfs files
+        // (Debian 12's refpolicy denies local_login_t): go on without the way
+        // back. A failure then removes the session's mounts from the copy,
+        // which the caller stays in (as when setns back fails).
+        if (!plan.selinux || original_ns.error().err != EACCES) return original_ns.error();
+        log.debug("cannot keep the original mount namespace (" + original_ns.error().message() +
+                  "); a failure leaves the caller in a copy of it without the session's mounts");
+        original_ns = sys::UniqueFd();
+    }
     auto dirs = sys::ProcessDirs::save();
     if (!dirs) return dirs.error();
     if (auto r = sys::unshare_mount_namespace(); !r) return r.error();

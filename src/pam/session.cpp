@@ -82,6 +82,15 @@ void report_failure(PamLog& log, const SessionLabel& who, const char* what, cons
     log.error(line);
 }
 
+// With SELinux on, a failed open names the policy's polyinstantiation
+// boolean and its state: off, it is the usual cause (no sys_admin for the
+// login domain, labels refused).
+Error with_selinux_boolean(Error error, bool selinux) {
+    const std::string note = selinux_boolean_note(selinux);
+    if (!note.empty()) error.detail += (error.detail.empty() ? "" : "; ") + note;
+    return error;
+}
+
 void report_config_diagnostics(const Config& config, PamLog& log) {
     if (log.debug_enabled()) {
         for (const auto& file : config.files) log.debug("config file read: " + file);
@@ -212,12 +221,14 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
     }
 
     const sys::NssNameResolver names;
+    const auto contexts = selinux_contexts(selinux, options, who.user);
     PlanContext context;
     context.security_dir = load.security_dir;
     context.selinux_enabled = selinux;
+    context.selinux = contexts.get();
     const auto plan = make_plan(config, *identity, options, names, context);
     if (!plan) {
-        report_failure(log, who, "session", plan.error());
+        report_failure(log, who, "session", with_selinux_boolean(plan.error(), selinux));
         return PAM_SESSION_ERR;
     }
     report_plan(*plan, log);
@@ -238,7 +249,7 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
     auto state = plan->persist ? open_persistent_session(*plan, log) : apply_plan(*plan, log);
     if (!state) {
         forget_session_state(pamh);
-        report_failure(log, who, "session", state.error());
+        report_failure(log, who, "session", with_selinux_boolean(state.error(), selinux));
         // Even the rollback failed and the process must not go on (SECURITY.md).
         return state.error().caller_unsafe ? PAM_ABORT : PAM_SESSION_ERR;
     }

@@ -6,6 +6,7 @@
 #include "expand.hpp"
 #include "mount_options.hpp"
 #include "naming.hpp"
+#include "selinux_naming.hpp"
 #include "polyns/plan.hpp"
 #include "user_list.hpp"
 
@@ -162,6 +163,44 @@ Result<void> check_step_against_plan(const Rule& rule, const MountStep& step,
     return {};
 }
 
+// SELinux labels of a step, as pam_namespace's form_context() computes them.
+// level/context need the user's context: without one (no pam_selinux open
+// before the module, no use_*_context) the session fails, as with
+// pam_namespace; user/tmpdir only copy the polydir's label (read by the
+// engine from the pinned polydir).
+Result<SelinuxLabel> selinux_label(const Rule& rule, const std::string& polydir, Method method,
+                                   const Identity& who, const SelinuxContexts& selinux) {
+    SelinuxLabel label;
+    if (rule.create) {
+        auto created = selinux.create_context(polydir);
+        if (!created) return created.error();
+        label.create_context = created.value();
+    }
+    if (method != Method::Level && method != Method::Context) return label;
+    auto user = selinux.user_context();
+    if (!user) {
+        Error e = user.error();
+        e.detail = (e.detail.empty() ? "" : e.detail + "; ") + "method " + std::string(method_name(method)) +
+                   " names and labels " + who.user + "'s instance by her SELinux context";
+        if (e.hint.empty())
+            e.hint = "put 'session required pam_selinux.so open' before pam_polyns.so in the PAM stack "
+                     "(or add use_default_context / use_current_context)";
+        return e;
+    }
+    auto dir = selinux.polydir_context(polydir, rule.create.has_value());
+    if (!dir) return dir.error();
+    label.user_context = user.value();
+    label.polydir_context = dir.value();
+    if (method == Method::Level) {
+        label.instance_context = planner::level_context(label.polydir_context, label.user_context);
+    } else {
+        auto member = selinux.member_context(label.user_context, label.polydir_context);
+        if (!member) return member.error();
+        label.instance_context = member.value();
+    }
+    return label;
+}
+
 struct RuleOutcome {
     std::optional<MountStep> step;
     std::optional<SkippedRule> skipped;
@@ -213,25 +252,30 @@ Result<RuleOutcome> plan_rule(const Rule& rule, const Identity& who, const Optio
     }
 
     Method effective = rule.method;
-    if (effective == Method::Level || effective == Method::Context) {
+    const bool by_context = effective == Method::Level || effective == Method::Context;
+    if (by_context && context.selinux == nullptr) {
         if (rule.shared) {
             // poly_name() returns PAM_IGNORE for shared instances without an
             // SELinux context: the polydir is left alone.
             SkippedRule s;
             s.polydir = step.polydir;
             s.reason = "shared " + std::string(method_name(effective)) +
-                       " instances need SELinux contexts, which polyns does not compute yet "
+                       " instances need SELinux contexts, and SELinux is off or not built in "
                        "(pam_namespace skips it too)";
             s.source = rule.loc;
             outcome.skipped = std::move(s);
             return outcome;
         }
         notices.push_back(where(rule.loc) + ": method " + std::string(method_name(effective)) +
-                          " for " + step.polydir + " uses the user method: " +
-                          (context.selinux_enabled
-                               ? "SELinux-based instances are not implemented yet"
-                               : "SELinux is off or not built in"));
+                          " for " + step.polydir + " uses the user method: SELinux is off or not built in");
         effective = Method::User;
+    }
+
+    std::optional<SelinuxLabel> label;
+    if (context.selinux != nullptr && effective != Method::Tmpfs) {
+        auto l = selinux_label(rule, step.polydir, effective, who, *context.selinux);
+        if (!l) return rule_error(rule, step.polydir, l.error());
+        label = std::move(l.value());
     }
 
     Expansion prefix_exp;
@@ -242,6 +286,29 @@ Result<RuleOutcome> plan_rule(const Rule& rule, const Identity& who, const Optio
     }
 
     switch (effective) {
+    case Method::Level:
+    case Method::Context: {
+        // pam_namespace: "<raw context>_<user>" ("<raw context>" if shared),
+        // then gen_hash / the 80-character rule.
+        auto loc = prefix_exp.names_instance
+                       ? planner::locate_named_instance(
+                             planner::parent_dir(prefix_exp.text) + "/" +
+                                 planner::explicit_instance_name(planner::base_name(prefix_exp.text), effective,
+                                                                 label->instance_context),
+                             true, who.user, false)
+                       : planner::locate_named_instance(
+                             prefix_exp.text, false,
+                             planner::context_differentiation(label->instance_context, who.user, rule.shared),
+                             options.gen_hash);
+        if (!loc) return rule_error(rule, step.polydir, loc.error());
+        label->check_existing = prefix_exp.names_instance;
+        step.kind = MountKind::Bind;
+        step.instance_kind = InstanceKind::Named;
+        step.template_dir = loc->template_dir;
+        step.instance_name = loc->instance_name;
+        step.instance = loc->instance;
+        break;
+    }
     case Method::User: {
         auto loc = planner::locate_named_instance(prefix_exp.text, prefix_exp.names_instance,
                                                   who.user, options.gen_hash);
@@ -270,10 +337,8 @@ Result<RuleOutcome> plan_rule(const Rule& rule, const Identity& who, const Optio
         step.kind = MountKind::Tmpfs;
         step.instance_kind = InstanceKind::None;
         break;
-    case Method::Level:
-    case Method::Context:
-        break;  // mapped to User above
     }
+    step.selinux = std::move(label);
 
     if (options.instance_mode == InstanceMode::Mirror) {
         step.mirror_polydir = true;
@@ -364,6 +429,7 @@ Result<Plan> make_plan(const Config& config, const Identity& who, const Options&
     plan.unmount_on_close = options.unmount_on_close;
     plan.ignore_instance_parent_mode = options.ignore_instance_parent_mode;
     plan.init_timeout_seconds = options.init_timeout_seconds;
+    plan.selinux = context.selinux != nullptr;
 
     for (const Rule& rule : config.rules) {
         auto outcome = plan_rule(rule, who, options, names, context, plan.steps, plan.notices);

@@ -29,6 +29,20 @@ constexpr const char* step_run = "run init script";
 constexpr int child_stage_fds = 1;
 constexpr int child_stage_exec = 2;
 constexpr int child_stage_cwd = 3;
+constexpr int child_stage_exec_context = 4;
+
+// setexeccon(NULL) with async-signal-safe calls only (it runs between fork
+// and execve): an empty write to the thread's exec attribute clears it.
+bool clear_exec_context() {
+    int fd = ::open("/proc/thread-self/attr/exec", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    ssize_t written;
+    do {
+        written = ::write(fd, "", 0);
+    } while (written < 0 && errno == EINTR);
+    ::close(fd);
+    return written == 0;
+}
 
 // SIGCHLD at SIG_DFL while we wait: with SIG_IGN the kernel would reap the
 // child itself and waitpid could not tell us its status; a caller's handler
@@ -201,6 +215,9 @@ Result<void> run_init_script(int script_fd, const std::string& script_path, cons
         // The caller's cwd may be a user's directory (su from her home): a
         // root script must not start with relative paths resolving there.
         if (::chdir("/") != 0) fail(child_stage_cwd);
+        // SELinux: the script runs in the caller's domain, not the user's one
+        // pam_selinux set for the next execve (pam_namespace's setexeccon(NULL)).
+        if (facts.reset_exec_context && !clear_exec_context()) fail(child_stage_exec_context);
         for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
         // Fds 0-4 are about to be overwritten: whatever must survive that is
         // moved to 5 or above first (only if it is below: fewer fds needed,
@@ -252,6 +269,9 @@ Result<void> run_init_script(int script_fd, const std::string& script_path, cons
         if (report[0] == child_stage_exec) return make_error(step_run, script_path, "execve", report[1]);
         if (report[0] == child_stage_cwd)
             return make_error(step_run, script_path, "chdir", report[1], "cannot start the script in /");
+        if (report[0] == child_stage_exec_context)
+            return make_error(step_run, script_path, "write /proc/thread-self/attr/exec", report[1],
+                              "cannot clear the SELinux exec context (setexeccon(NULL))");
         return make_error(step_run, script_path, "dup2", report[1], "cannot give the script its fds 0-3");
     }
     if (WIFEXITED(*status) && WEXITSTATUS(*status) == 0) return {};

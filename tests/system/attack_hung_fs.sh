@@ -16,6 +16,7 @@
 # process's request waits until the daemon is killed.
 source "$(dirname "$0")/lib/harness.sh"
 harness_enter "$@"
+print_versions libfuse3-3
 source "$(dirname "$0")/lib/module.sh"
 source "$(dirname "$0")/lib/attack.sh"
 require_module

@@ -11,6 +11,7 @@
 # users' instances.
 source "$(dirname "$0")/lib/harness.sh"
 harness_enter "$@"
+print_versions util-linux
 source "$(dirname "$0")/lib/module.sh"
 source "$(dirname "$0")/lib/attack.sh"
 source "$(dirname "$0")/lib/asan_preload.sh"

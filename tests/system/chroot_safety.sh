@@ -19,6 +19,7 @@
 source "$(dirname "$0")/lib/harness.sh"
 source "$(dirname "$0")/lib/sshd.sh"
 harness_enter "$@"
+print_versions busybox-static dpkg
 require_module
 require_pam_session
 BUSYBOX=/bin/busybox

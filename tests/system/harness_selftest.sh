@@ -28,9 +28,6 @@ if [[ -z ${POLYNS_HARNESS_INSIDE:-} && $(id -u) == 0 ]]; then
         assert_eq "$status" 1 "harness_enter refuses in the init namespace even with a wrong outer record"
     fi
 
-    # The host's mount table before harness_enter, to compare from inside.
-    export SELFTEST_HOST_MOUNTS_SHA=$(sha256sum </proc/self/mountinfo)
-
     # The same check in a throwaway namespace, where it must pass.
     status=0
     out=$(unshare --mount --propagation private -- env POLYNS_HARNESS_INSIDE=1 POLYNS_HARNESS_CHECK_ONLY=1 \
@@ -54,15 +51,21 @@ assert_eq "$(stat -c %a /var/tmp)" 1777 "/var/tmp mode"
 assert_eq "$(stat -c %a /home)" 755 "/home mode"
 assert_eq "$(findmnt -n -o FSTYPE --mountpoint /dev/pts | tail -n 1)" devpts "/dev/pts is a devpts"
 assert_contains "$(findmnt -n -o OPTIONS --mountpoint /dev/pts | tail -n 1)" "ptmxmode=666" "/dev/pts is a new instance"
-for file in passwd group shadow gshadow pam.d security; do
+assert_eq "$(findmnt -n -o FSTYPE --mountpoint /etc | tail -n 1)" overlay "/etc is an overlay"
+for file in passwd group shadow gshadow; do
+    # In the upper dir: the world's own copy, whatever the host does to its file.
+    [[ -f $POLYNS_TEST_ROOT/etc/upper/$file ]] || fail "/etc/$file is not copied up into the overlay's upper dir"
+    pass "/etc/$file is the world's own copy (copied up)"
+done
+for file in pam.d security; do
     assert_contains "$mountinfo" " /etc/$file " "/etc/$file is bind-mounted from a copy"
 done
 # Propagation: nothing of ours is shared with a peer group.
 assert_not_contains "$(awk '{print $7}' /proc/self/mountinfo)" "shared:" "no mount is shared"
 
-if [[ -n ${SELFTEST_HOST_MOUNTS_SHA:-} ]]; then
-    assert_eq "$(host_mountinfo | sha256sum)" "$SELFTEST_HOST_MOUNTS_SHA" "the host mount table is unchanged by harness_enter"
-fi
+# (The host's whole table may change meanwhile on a busy host: only mounts of
+# this world's filesystems or peer groups would be harness_enter's doing.)
+assert_eq "$(host_world_mounts)" "" "the host has no mount of this world (harness_enter mounted nothing there)"
 assert_not_contains "$(host_mountinfo | awk '{print $5}')" "/etc/passwd" "the host mount table has none of our mounts"
 
 marker=/tmp/polyns-selftest-marker-$$
@@ -191,30 +194,116 @@ err=$(pam_session --threads --no-cmd polyns-count-tasks alice 2>&1)
 assert_contains "$err" "tasks=2" "with --threads the driver has two threads at open"
 
 # ---------------------------------------------------- the host snapshot check
-# host_snapshot.sh run here (where changes are harmless) must notice a new
-# mount and a changed account file.
+# host_snapshot.sh run here (this world plays the host, changes are harmless)
+# fails on what a test world leaks into its host, and only on that.
 snapshot_build=$POLYNS_TEST_ROOT/snapshot-check
 mkdir -p "$snapshot_build"
 snapshot=$POLYNS_SOURCE_DIR/tests/system/host_snapshot.sh
+snapshot_end() { status=0; out=$(POLYNS_BUILD_DIR=$snapshot_build bash "$snapshot" end 2>&1) || status=$?; }
+# nested_world SCRIPT: runs SCRIPT (bash, sourcing harness.sh and attack.sh)
+# as a test world of its own whose host is this world.
+nested_world() {
+    local script=$POLYNS_TEST_ROOT/nested-world.sh
+    { printf 'source %q\nharness_enter "$@"\nsource %q\n' "$HARNESS_LIB_DIR/harness.sh" "$HARNESS_LIB_DIR/attack.sh"; cat; } >"$script"
+    env -u POLYNS_HARNESS_INSIDE -u POLYNS_HARNESS_NS -u POLYNS_HARNESS_OUTER_NS -u POLYNS_HARNESS_OUTER_PID \
+        POLYNS_BUILD_DIR="$snapshot_build" bash "$script"
+}
+# leak_mount SOURCE_DIR HOST_PID TARGET: what a leak would be: a clone of the
+# mount at SOURCE_DIR (this namespace) attached on TARGET in HOST_PID's
+# namespace (open_tree, setns, move_mount).
+cat >"$POLYNS_TEST_ROOT/leak_mount.py" <<'EOF2'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+OPEN_TREE_CLONE, AT_RECURSIVE, MOVE_MOUNT_F_EMPTY_PATH = 1, 0x8000, 4
+fd = libc.syscall(428, -100, sys.argv[1].encode(), OPEN_TREE_CLONE | AT_RECURSIVE)
+if fd < 0: sys.exit("open_tree: " + os.strerror(ctypes.get_errno()))
+ns = os.open("/proc/%s/ns/mnt" % sys.argv[2], os.O_RDONLY)
+if libc.setns(ns, 0x00020000) != 0: sys.exit("setns: " + os.strerror(ctypes.get_errno()))
+if libc.syscall(429, fd, b"", -100, sys.argv[3].encode(), MOVE_MOUNT_F_EMPTY_PATH) != 0:
+    sys.exit("move_mount: " + os.strerror(ctypes.get_errno()))
+EOF2
 POLYNS_BUILD_DIR=$snapshot_build bash "$snapshot" begin >/dev/null
 assert_status 0 "host_snapshot: no change passes" env POLYNS_BUILD_DIR="$snapshot_build" bash "$snapshot" end
+
+# The host busy meanwhile (what tests/host_noise.sh does): /etc/group
+# rewritten by rename with a new group, files in /etc, /root and /run, a
+# tmpfs under /mnt; a test world ran and kept to itself.
 POLYNS_BUILD_DIR=$snapshot_build bash "$snapshot" begin >/dev/null
-mkdir /tmp/snapshot-mount
-mount -t tmpfs snapshot-check /tmp/snapshot-mount
-status=0
-out=$(POLYNS_BUILD_DIR=$snapshot_build bash "$snapshot" end 2>&1) || status=$?
-assert_eq "$status" 1 "host_snapshot: a new mount fails the check"
-assert_contains "$out" "snapshot-check" "host_snapshot: the diff shows the mount"
-umount /tmp/snapshot-mount
+nested_world <<'EOF2'
+add_user quiet 1701
+echo quiet >/etc/quiet-file
+EOF2
+{ cat /etc/group; echo "noise-group:x:1600:"; } >/etc/group+
+mv /etc/group+ /etc/group
+echo noise >/etc/noise-file
+echo noise >/root/noise-file
+echo noise >/run/noise-file
+mkdir -p /mnt/noise
+mount -t tmpfs noise /mnt/noise
+snapshot_end
+assert_eq "$status" 0 "host_snapshot: the host's own changes do not count ($out)"
+assert_contains "$out" "noise-group" "host_snapshot: but they are listed"
+assert_contains "$out" "1 test worlds recorded" "host_snapshot: the test world recorded itself"
+umount /mnt/noise
+rm -f /etc/noise-file /root/noise-file /run/noise-file
+
+# A test world that leaks: its account lines and a mount of its own /tmp
+# reach its host.
 POLYNS_BUILD_DIR=$snapshot_build bash "$snapshot" begin >/dev/null
-add_user snapshot-user 1500
-status=0
-out=$(POLYNS_BUILD_DIR=$snapshot_build bash "$snapshot" end 2>&1) || status=$?
-assert_eq "$status" 1 "host_snapshot: a changed /etc/passwd fails the check"
-assert_contains "$out" "/etc/passwd" "host_snapshot: the diff names /etc/passwd"
+nested_world <<'EOF2'
+add_user leaky 1700
+cat /etc/passwd >"$(host_path /etc/passwd)"
+mkdir /tmp/leak
+nsenter --mount="/proc/$POLYNS_HARNESS_OUTER_PID/ns/mnt" -- mkdir -p /mnt/leak
+python3 "$(host_path "$POLYNS_TEST_ROOT/leak_mount.py")" /tmp "$POLYNS_HARNESS_OUTER_PID" /mnt/leak
+EOF2
+snapshot_end
+assert_eq "$status" 1 "host_snapshot: a test world's changes fail the check"
+assert_contains "$out" "/etc/passwd has a test world's line: leaky" "host_snapshot: names the leaked account line"
+assert_contains "$out" "filesystem in the host: /mnt/leak" "host_snapshot: names the leaked mount"
+umount /mnt/leak
 status=0
 POLYNS_BUILD_DIR=$snapshot_build bash "$snapshot" end >/dev/null 2>&1 || status=$?
 assert_eq "$status" 77 "host_snapshot: end without begin skips"
+
+# The attack suite's checks (lib/attack.sh) inside a world see what the world
+# did and nothing its host does meanwhile: the host rewrites /etc/group,
+# adds a file to /etc, mounts a tmpfs (a process in the host's namespace);
+# then the world writes to /etc, deletes a host file there, and bind-mounts
+# one of its directories into the host.
+out=$(nested_world <<'EOF2'
+host() { nsenter --mount="/proc/$POLYNS_HARNESS_OUTER_PID/ns/mnt" -- "$@"; }
+before=$(tree_snapshot)
+host_before=$(host_mount_points)
+host sh -c '{ cat /etc/group; echo "noise2:x:1601:"; } >/etc/group+ && mv /etc/group+ /etc/group'
+host sh -c 'echo noise >/etc/noise2 && mkdir -p /mnt/noise2 && mount -t tmpfs noise2 /mnt/noise2'
+assert_eq "$(tree_changes "$before")" "" "attack checks: the host's changes to /etc are not the world's"
+assert_eq "$(host_mount_points)" "$host_before" "attack checks: the host's new mount is not the world's"
+assert_not_contains "$(cat /etc/group)" noise2 "the world's /etc/group is its own"
+# The module writing below /etc: a session's instance in a template there.
+source "$HARNESS_LIB_DIR/module.sh"
+add_user modder 1703
+make_template /etc/polyns-tmpl
+write_conf <<<'/tmp /etc/polyns-tmpl/ user'
+use_module
+before=$(tree_snapshot)
+session modder true
+assert_eq "$(tree_changes "$before")" "+ /etc/polyns-tmpl/modder modder modder 700 d $(stat -c %i /run/polyns-test/etc/upper/polyns-tmpl/modder)" \
+    "attack checks: the instance the module made below /etc is caught, and only it"
+echo world >/etc/world-file
+rm /etc/noise2 2>/dev/null || rm /etc/hostname
+changes=$(tree_changes "$before")
+assert_contains "$changes" "+ /etc/world-file root root 644 f" "attack checks: a world's new file in /etc is caught"
+assert_contains "$changes" " root root 0 c " "attack checks: a world's deletion in /etc is caught (whiteout)"
+host mkdir -p /mnt/leak2
+python3 "$(host_path "$POLYNS_TEST_ROOT/leak_mount.py")" /tmp "$POLYNS_HARNESS_OUTER_PID" /mnt/leak2
+assert_contains "$(host_mount_points)" /mnt/leak2 "attack checks: a world's mount in the host is caught"
+host umount /mnt/leak2 /mnt/noise2
+EOF2
+) || fail "nested world: $out"
+printf '%s\n' "$out"
+rm -f /etc/noise2
+rmdir /mnt/noise2 /mnt/leak2 /mnt/leak /mnt/noise 2>/dev/null || true
 
 # ------------------------------------------------- harness_make_shared
 # After it, a namespace that forgets to make its tree slave leaks mounts back

@@ -1,16 +1,22 @@
 #!/bin/bash
 # Parity with Linux-PAM: every namespace.conf of tests/system/parity/ is run
-# through the distribution's pam_namespace.so (Linux-PAM 1.5.2 on Debian 12)
+# through the distribution's pam_namespace.so (Linux-PAM 1.5.2 on Debian 12;
+# the package version is printed, lib/reference.sh)
 # and through pam_polyns.so with instance_mode=mirror, for several users, each
 # module in a fresh world (new tmpfs over /tmp, /var/tmp, /home and /root).
 # Inside every session parity/probe.sh reports which polydirs are mounted from
 # which instance directory (resolved exactly from the mount's device and root
 # field), the instance's owner:group:mode and mount flags; the runner also
 # records whether the session opened and what namespace.init was called with.
-# Both modules must agree on all of it, apart from differences a corpus file
-# declares with `#@ known-difference:` (each one listed in COMPATIBILITY.md).
-# A file that declares a difference must show it (else COMPATIBILITY.md is out
-# of date). Then the migration: pam_namespace.so's sessions first, then
+# polyns must agree with the reference's results as recorded in
+# parity/expected/NAME.txt (what pam_namespace.so did, with its package
+# version; PARITY_RECORD=1 rewrites them from the module installed now),
+# apart from differences a corpus file declares with `#@ known-difference:`
+# (each one listed in COMPATIBILITY.md); a file that declares a difference
+# must show it. The reference installed today runs too and is compared with
+# the record: a change is reported (REFERENCE lines, lib/reference.sh), never
+# a failure, so a distribution update cannot turn the test red; init
+# arguments it passes beyond polyns's four are recorded. Then the migration: pam_namespace.so's sessions first, then
 # pam_polyns.so's in the same world, which must reuse the instances and mount
 # exactly what pam_namespace.so mounted.
 # PARITY_DEBUG=1 prints every run's results and syslog.
@@ -36,15 +42,14 @@
 #                            fixed: shown as KNOWN-BUG, does not fail the test
 source "$(dirname "$0")/lib/harness.sh"
 harness_enter "$@"
+source "$(dirname "$0")/lib/reference.sh"
 require_module
 require_pam_session
-
-LINUX_PAM_MODULE=${LINUX_PAM_NAMESPACE:-/usr/lib/x86_64-linux-gnu/security/pam_namespace.so}
-[[ -f $LINUX_PAM_MODULE ]] || skip "Linux-PAM's pam_namespace.so not found at $LINUX_PAM_MODULE"
 
 PARITY_DIR=$POLYNS_SOURCE_DIR/tests/system/parity
 WORK=$POLYNS_TEST_ROOT/parity
 mkdir -p "$WORK"
+reference_start "$WORK"
 SERVICE=parity-test
 pattern=${1:-*}
 
@@ -310,6 +315,19 @@ normalize() { # CORPUS_FILE < lines
     sed "${sedargs[@]}"
 }
 
+# Linux-PAM 1.7 and Debian's 1.5.2-6+deb12u3 call namespace.init with two
+# more arguments ($5 polydir path safe, $6 instance path safe) than 1.5.2
+# did. The init lines are compared on as many arguments as polyns passed;
+# what the reference passed beyond them is recorded.
+# (Arguments are counted as words: the first four may hold blanks, the same
+# in both modules' lines; the extra ones are flags, 0 or 1.)
+init_words() { # RESULT_FILE: words in the first init line, or nothing
+    awk '$1 == "init:" { print NF; exit }' "$1"
+}
+init_args_drop_last() { # K < result lines: init lines without their last K words
+    sed -E "/^  init: /s/( [^ ]*){$1}\$//"
+}
+
 # ------------------------------------------------------------ main loop
 mismatches=0
 known=0
@@ -330,16 +348,47 @@ for file in "${corpus[@]}"; do
     run_module "$file" polyns-after continue
     expected_diff=$(directive "$file" known-difference)
     known_bug=$(directive "$file" known-bug)
+    # polyns is compared with what the reference did when its results were
+    # recorded (parity/expected/), not with whatever version runs today: a
+    # reference that changed is reported, polyns is held to the record.
+    recorded=$PARITY_DIR/expected/$name.txt
+    if [[ -n ${PARITY_RECORD:-} ]]; then
+        { echo "# $name: pam_namespace.so's sessions, recorded from $REFERENCE_VERSION by PARITY_RECORD=1 parity.sh"
+          cat "$WORK/result.linux-pam"; } >"$recorded"
+    fi
+    [[ -f $recorded ]] || fail "no recorded reference result $recorded (PARITY_RECORD=1 parity.sh $name writes it)"
+    grep -v '^# ' "$recorded" >"$WORK/result.recorded"
+    recorded_from=$(sed -n '1s/.*recorded from \(.*\) by .*/\1/p' "$recorded")
+    if cmp -s "$WORK/result.linux-pam" "$WORK/result.recorded"; then
+        reference_now=as-recorded
+    else
+        reference_now=changed
+        echo "---- $name: the reference's sessions differ from the record ($recorded_from)"
+        diff -u --label "recorded ($recorded_from)" --label "reference now ($REFERENCE_VERSION)" \
+            "$WORK/result.recorded" "$WORK/result.linux-pam" || true
+    fi
+    reference_seen "$name: the reference's sessions against parity/expected/$name.txt" "$reference_now" \
+        "as-recorded|recorded from $recorded_from"
+    px_words=$(init_words "$WORK/result.polyns")
+    lp_words=$(init_words "$WORK/result.recorded")
+    if [[ -n $px_words && -n $lp_words ]] && ((lp_words > px_words)); then
+        reference_seen "$name: extra arguments of namespace.init beyond polyns's ($(awk '$1 == "init:" { sub(/^ +/, ""); print; exit }' "$WORK/result.recorded"))" \
+            "$((lp_words - px_words))" '2|Linux-PAM 1.7, Debian 1.5.2-6+deb12u3: $5 polydir safe, $6 instance safe'
+        init_args_drop_last "$((lp_words - px_words))" <"$WORK/result.recorded" >"$WORK/result.recorded.cut"
+        mv "$WORK/result.recorded.cut" "$WORK/result.recorded"
+    fi
     # Compare session by session, so the table says which user differs.
-    nsessions=$(grep -c '^session ' "$WORK/result.linux-pam")
+    nsessions=$(grep -c '^session ' "$WORK/result.recorded")
     file_differs=0
     for ((s = 1; s <= nsessions; s++)); do
-        lp=$(awk -v s="$s" '/^session /{n++} n==s' "$WORK/result.linux-pam")
+        lp=$(awk -v s="$s" '/^session /{n++} n==s' "$WORK/result.recorded")
         pp=$(awk -v s="$s" '/^session /{n++} n==s' "$WORK/result.polyns")
-        # After pam_namespace.so's sessions the instances exist: compare the
-        # mounts only (the init scripts' "new instance" argument differs).
+        # After pam_namespace.so's sessions (today's reference, which made
+        # the instances) compare the mounts only (the init scripts' "new
+        # instance" argument differs).
+        lp_now=$(awk -v s="$s" '/^session /{n++} n==s' "$WORK/result.linux-pam" | grep -v '^  init: ')
         mp=$(awk -v s="$s" '/^session /{n++} n==s' "$WORK/result.polyns-after" | grep -v '^  init: ')
-        if [[ $mp == "$(grep -v '^  init: ' <<<"$lp")" ]]; then
+        if [[ $mp == "$lp_now" ]]; then
             migration=match
         elif [[ -n $expected_diff ]]; then
             migration=known-difference
@@ -348,11 +397,17 @@ for file in "${corpus[@]}"; do
             migration=KNOWN-BUG
             known_bugs=$((known_bugs + 1))
             known_migration=$((known_migration + 1))
+        elif [[ $reference_now == changed ]]; then
+            # Instances made by a reference that changed: recorded above.
+            migration=ref-changed
+            known_migration=$((known_migration + 1))
+            echo "---- $name, session $s: pam_polyns.so after today's pam_namespace.so differs (the reference changed)"
+            diff -u --label linux-pam --label polyns-after <(echo "$lp_now") <(echo "$mp") || true
         else
             migration=MISMATCH
             migration_mismatches=$((migration_mismatches + 1))
             echo "---- $name, session $s: pam_polyns.so after pam_namespace.so differs"
-            diff -u --label linux-pam --label polyns-after <(grep -v '^  init: ' <<<"$lp") <(echo "$mp") || true
+            diff -u --label linux-pam --label polyns-after <(echo "$lp_now") <(echo "$mp") || true
             echo "  syslog (polyns after linux-pam):"; sed 's/^/    /' "$WORK/syslog.polyns-after"
         fi
         who=$(head -1 <<<"$lp" | cut -d' ' -f3)
@@ -380,7 +435,7 @@ for file in "${corpus[@]}"; do
         table+=("$(printf '%-30s %-3s %-8s %-16s %-16s %s' "$name" "$s" "$who" "$verdict" "$migration" "$summary")")
         if [[ $verdict != match ]]; then
             echo "---- $name, session $s ($who): $verdict ${expected_diff:+($expected_diff)}${known_bug:+($known_bug)}"
-            diff -u --label linux-pam --label polyns <(echo "$lp") <(echo "$pp") || true
+            diff -u --label "linux-pam (recorded)" --label polyns <(echo "$lp") <(echo "$pp") || true
             if [[ $verdict == MISMATCH ]]; then
                 echo "  syslog (linux-pam):"; sed 's/^/    /' "$WORK/syslog.linux-pam"
                 echo "  syslog (polyns):"; sed 's/^/    /' "$WORK/syslog.polyns"
@@ -391,7 +446,8 @@ for file in "${corpus[@]}"; do
         echo "NOTE: $name: the known bug is no longer seen; remove its #@ known-bug line"
     fi
     if [[ -n $expected_diff ]] && ((file_differs == 0)); then
-        echo "---- $name declares a known difference, but both modules behaved the same"
+        # Against the record only polyns can have changed.
+        echo "---- $name declares a known difference, but polyns behaved as the recorded reference"
         table+=("$(printf '%-30s %-3s %-8s %s' "$name" - - "DECLARED DIFFERENCE NOT SEEN")")
         mismatches=$((mismatches + 1))
     fi
@@ -402,6 +458,7 @@ echo "Parity results: corpus file, session, user, fresh (each module alone), mig
 echo "(pam_polyns.so after pam_namespace.so in the same world), Linux-PAM's mounts:"
 printf '%s\n' "${table[@]}"
 echo
+reference_summary
 echo "${#table[@]} sessions from ${#corpus[@]} corpus files: $fresh_matches match, $known known differences, $mismatches mismatches"
 echo "migration: $((${#table[@]} - migration_mismatches - known_migration)) match, $known_migration known differences or bugs, $migration_mismatches mismatches"
 ((known_bugs == 0)) || echo "KNOWN BUGS: $known_bugs comparisons differ because of reported polyns bugs (see the KNOWN-BUG rows)"

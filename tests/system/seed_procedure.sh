@@ -13,6 +13,7 @@ source "$(dirname "$0")/lib/harness.sh"
 source "$(dirname "$0")/lib/sshd.sh"
 source "$(dirname "$0")/lib/seed_procedure.sh"
 harness_enter "$@"
+print_versions openssh-server openssh-client libpam-modules
 require_module
 
 add_user alice 1001

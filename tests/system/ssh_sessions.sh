@@ -11,6 +11,7 @@
 source "$(dirname "$0")/lib/harness.sh"
 source "$(dirname "$0")/lib/sshd.sh"
 harness_enter "$@"
+print_versions openssh-server openssh-client libpam-modules
 require_module
 
 USERS=(alice bob carol dave erin frank grace heidi ivan judy)

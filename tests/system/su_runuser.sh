@@ -13,6 +13,7 @@
 #    Linux-PAM does when the real uid is not excluded) and creates nothing.
 source "$(dirname "$0")/lib/harness.sh"
 harness_enter "$@"
+print_versions util-linux login libpam-modules
 require_module
 require_pam_session
 

@@ -20,6 +20,9 @@ struct InitScriptFacts {
     std::string instance;
     bool newly_created = false;
     std::string user;
+    // SELinux on: clear the exec context in the child (setexeccon(NULL)), so
+    // the script runs in the caller's domain, not the user's.
+    bool reset_exec_context = false;
 };
 
 // Runs the script opened by open_init_script and waits for it.

@@ -102,7 +102,7 @@ void run_isolated(const std::function<void(ChildChecks&)>& body) {
         if (!failure.empty()) FAIL_CHECK(failure);
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
-    // The host side saw nothing of it.
+    // The runner's side (its own private namespace, main.cpp) saw nothing of it.
     CHECK(mount_ns_inode() == host_ns);
     CHECK(mount_table_lines() == host_before);
 }

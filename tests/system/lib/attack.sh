@@ -9,15 +9,23 @@
 
 # The user attacked and the PAM service used (use_module writes it).
 ATTACK_USER=${ATTACK_USER:-alice}
-# Trees where nothing may change unexpectedly.
-ATTACK_WATCHED=(/etc /tmp /var/tmp /home /root /run)
+# Trees where nothing may change unexpectedly. /etc is the harness's overlay:
+# what the world (test, module, login programs) did to it is exactly its
+# upper dir, walked as part of /run and shown as /etc/...; the merged view
+# would also show what the host does to its own /etc meanwhile (apt
+# rewriting /etc/group, *.dpkg-new files), which is none of the test's doing.
+# Created, changed (copied up), chowned, chmodded and deleted (a whiteout,
+# type c) entries of /etc all show there.
+ATTACK_WATCHED=(/tmp /var/tmp /home /root /run)
 
 # One line per entry of the watched trees: path owner group mode type inode.
 # Each tree is walked on its own filesystem (-xdev: nothing mounted below it
 # is walked twice); the harness's own bookkeeping files are left out.
 tree_snapshot() {
     find "${ATTACK_WATCHED[@]}" -xdev -printf '%p %u %g %m %y %i\n' 2>/dev/null |
-        grep -v -e '^/run/polyns-test/syslog' -e '^/run/polyns-test/attack-' | LC_ALL=C sort
+        grep -v -e '^/run/polyns-test/syslog' -e '^/run/polyns-test/attack-' \
+            -e '^/run/polyns-test/etc/work[/ ]' |
+        sed "s#^$POLYNS_TEST_ROOT/etc/upper\([/ ]\)#/etc\1#" | LC_ALL=C sort
 }
 
 # tree_changes BEFORE: what changed since BEFORE ("- line" gone, "+ line" new).
@@ -25,8 +33,11 @@ tree_changes() {
     diff <(printf '%s\n' "$1") <(tree_snapshot) | sed -n 's/^< /- /p; s/^> /+ /p' || true
 }
 
-# The host's mount points (through the caller's /proc/PID/mountinfo).
-host_mount_points() { host_mountinfo | awk '{print $5}' | LC_ALL=C sort; }
+# The host's mount points that came from this world (through the caller's
+# /proc/PID/mountinfo; harness.sh's host_world_mounts): a mount of one of the
+# world's filesystems or in a peer group of the world's. Mounts the host makes
+# meanwhile (a tmpfs under /mnt or /run) are not the test's doing.
+host_mount_points() { host_world_mounts | awk '{print $1}' | LC_ALL=C sort; }
 
 # Mount points of this (the harness's) namespace.
 local_mount_points() { awk '{print $5}' /proc/self/mountinfo | LC_ALL=C sort; }

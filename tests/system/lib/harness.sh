@@ -18,8 +18,9 @@
 # harness_enter re-executes the script in a throwaway mount namespace
 # (propagation private) and builds a private world there: tmpfs over /tmp,
 # /var/tmp, /home, /root, /run (with /run/polyns-test, /run/sshd, /run/lock)
-# and /var/log; private copies of /etc/{passwd,group,shadow,gshadow},
-# /etc/pam.d and /etc/security bind-mounted over the originals; a private
+# and /var/log; an overlay over /etc (tmpfs upper: what a test writes there
+# stays in the world) with the world's own copies of
+# /etc/{passwd,group,shadow,gshadow}, /etc/pam.d and /etc/security; a private
 # /dev (null zero full random urandom tty, a new devpts instance, /dev/shm)
 # whose /dev/log is a syslog sink. Nothing a test does there reaches the host:
 # the namespace and all its mounts vanish with the last process in it.
@@ -191,7 +192,48 @@ _harness_cleanup() {
         _harness_sink_pid=
     fi
     _harness_reap_leftovers
+    _harness_record_world
     return "$status"
+}
+
+# While the system suite runs (host-snapshot-begin made the directory), every
+# world leaves a record: the host's mounts of its filesystems or peer groups
+# at its end (there should be none), and what it had that the host must
+# never get: the account lines and /etc files it wrote, its entries in
+# /home, /run and /root/.ssh. host-snapshot-end
+# fails on a host change that matches a record, and only on those: the host
+# changing by itself meanwhile (apt, other tests, services) is not the suite.
+_harness_record_world() {
+    local dir
+    [[ ${POLYNS_HARNESS_NS:-} == "$(_harness_mount_ns)" && -e $POLYNS_TEST_ROOT/.ready ]] || return 0
+    # Through the host's view: the build dir may lie below /home or /tmp,
+    # which are the world's own here.
+    dir=$(host_path "$POLYNS_BUILD_DIR/host-snapshot/worlds" 2>/dev/null) || return 0
+    [[ -d $dir ]] || return 0
+    local record=$dir/${POLYNS_HARNESS_NS//[^0-9]/}.$$ file upper=$POLYNS_TEST_ROOT/etc/upper
+    {
+        # Checked now, while the world's filesystems and peer groups exist:
+        # their numbers are reused once they are gone.
+        host_world_mounts | sed 's/^/leak-mount /'
+        for file in passwd group shadow gshadow; do
+            [[ -f $upper/$file ]] || continue
+            # Lines the world added or changed.
+            LC_ALL=C comm -23 <(LC_ALL=C sort -u "$upper/$file") "$POLYNS_TEST_ROOT/etc/pristine-$file" |
+                sed "s#^#line /etc/$file #"
+        done
+        # Files the world wrote in /etc: the overlay's upper dir (but the
+        # account files, above) and what changed in its pam.d and security.
+        (cd "$upper" && find . -type f -printf '%P\0' | xargs -0 -r sha256sum) |
+            awk '$2 !~ /^(passwd|group|shadow|gshadow)$/ { print "file /etc/" $2, $1 }'
+        local sub
+        for sub in pam.d security; do
+            (cd "$POLYNS_TEST_ROOT/$sub" && find . -type f -printf '%P\0' | xargs -0 -r sha256sum) |
+                awk -v d="/etc/$sub/" '{ print "file " d $2, $1 }'
+        done | LC_ALL=C sort | LC_ALL=C comm -23 - <(LC_ALL=C sort "$POLYNS_TEST_ROOT/etc/pristine")
+        find /home /run -maxdepth 1 -printf 'entry %p %y %m %U:%G\n'
+        if [[ -d /root/.ssh ]]; then find /root/.ssh -printf 'ssh %p %y %m %s\n'; fi
+        true
+    } 2>/dev/null | LC_ALL=C sort -u >"$record.tmp" && mv "$record.tmp" "$record"
 }
 
 # A daemon a test forgot to stop (sshd, a session's sleep) would keep the
@@ -279,13 +321,66 @@ _harness_start_syslog_sink() {
     done
 }
 
+# /etc becomes an overlay: the host's /etc below, a tmpfs upper dir above
+# ($POLYNS_TEST_ROOT/etc/upper), so whatever a test or the module writes in
+# /etc lands there. The account files are copied up at once: from then on
+# they are the world's own. (A bind mount of a copy over the host's
+# /etc/group would not do: when the host replaces the file, as groupadd and
+# apt's maintainer scripts do with a new file and rename(2), the kernel
+# detaches every mount on the old file in every namespace, and the test
+# suddenly sees the host's accounts without its users: "chown: invalid
+# group: 'alice:alice'".) Host mounts on files below /etc (a container's
+# /etc/hosts, /etc/resolv.conf) are hidden by the overlay: their content is
+# copied in.
+_harness_private_etc() {
+    local base=$POLYNS_TEST_ROOT/etc target saved=$POLYNS_TEST_ROOT/etc/mounted file i=0
+    mkdir -p "$base/upper" "$base/work" "$saved"
+    local -a targets=()
+    while read -r target; do
+        [[ -f $target ]] || continue
+        cp -p -- "$target" "$saved/$i"
+        targets+=("$target")
+        i=$((i + 1))
+    done < <(awk '$5 ~ "^/etc/" { print $5 }' /proc/self/mountinfo)
+    mount -n -t overlay -o "lowerdir=/etc,upperdir=$base/upper,workdir=$base/work" overlay /etc
+    for ((i = 0; i < ${#targets[@]}; i++)); do
+        cp -p -- "$saved/$i" "${targets[i]}"
+    done
+    rm -rf -- "$saved"
+    for file in passwd group shadow gshadow; do
+        [[ -e /etc/$file ]] || continue
+        : >>"/etc/$file" # opened for writing: copied up, unchanged
+        LC_ALL=C sort -u "/etc/$file" >"$base/pristine-$file"
+    done
+    # polyns trusts config only if root-owned and not group/other-writable.
+    # Own copies (bind-mounted directories) so that a package adding a file
+    # to the host's pam.d meanwhile does not show up in the merged overlay.
+    local dir
+    for dir in pam.d security; do
+        cp -a "/etc/$dir" "$POLYNS_TEST_ROOT/$dir"
+        chown -R 0:0 "$POLYNS_TEST_ROOT/$dir"
+        chmod -R go-w "$POLYNS_TEST_ROOT/$dir"
+        mount -n --bind "$POLYNS_TEST_ROOT/$dir" "/etc/$dir"
+        (cd "$POLYNS_TEST_ROOT/$dir" && find . -type f -printf '%P\0' | xargs -0 -r sha256sum) |
+            awk -v d="/etc/$dir/" '{ print "file " d $2, $1 }' >>"$POLYNS_TEST_ROOT/etc/pristine"
+    done
+}
+
 _harness_setup() {
+    # Private: mounts the host makes from now on (under /run, /mnt ...) do not
+    # appear here, and nothing of ours reaches the host. A test that needs
+    # propagation builds its own shared subtree (harness_make_shared).
     mount -n --make-rprivate /
+    # The filesystems the host has now: any other one in this world is the
+    # world's own (host_world_mounts).
+    local host_devices
+    host_devices=$(awk '{ print $3 }' "/proc/${POLYNS_HARNESS_OUTER_PID:-0}/mountinfo" 2>/dev/null | LC_ALL=C sort -u) || true
 
     # /run first: /run/polyns-test lives there. A tmpfs over all of /run also
     # catches what PAM stacks write there (pam_motd's /run/motd.dynamic, ...).
     _harness_tmpfs /run 0755 nosuid,nodev
     mkdir -m 0755 "$POLYNS_TEST_ROOT" "$POLYNS_TEST_ROOT/etc" /run/sshd /run/user
+    printf '%s\n' "$host_devices" >"$POLYNS_TEST_ROOT/host-devices"
     mkdir -m 1777 /run/lock
     ln -s /dev/shm /run/shm
 
@@ -301,19 +396,7 @@ _harness_setup() {
     install -m 0664 -o 0 -g "$utmp_gid" /dev/null /var/log/lastlog
     install -m 0660 -o 0 -g "$utmp_gid" /dev/null /var/log/btmp
 
-    local file
-    for file in passwd group shadow gshadow; do
-        cp -a "/etc/$file" "$POLYNS_TEST_ROOT/etc/$file"
-        mount -n --bind "$POLYNS_TEST_ROOT/etc/$file" "/etc/$file"
-    done
-    # polyns trusts config only if root-owned and not group/other-writable.
-    local dir
-    for dir in pam.d security; do
-        cp -a "/etc/$dir" "$POLYNS_TEST_ROOT/$dir"
-        chown -R 0:0 "$POLYNS_TEST_ROOT/$dir"
-        chmod -R go-w "$POLYNS_TEST_ROOT/$dir"
-        mount -n --bind "$POLYNS_TEST_ROOT/$dir" "/etc/$dir"
-    done
+    _harness_private_etc
 
     _harness_setup_private_dev
     _harness_start_syslog_sink
@@ -393,11 +476,35 @@ host_mountinfo() {
     cat "/proc/$pid/mountinfo"
 }
 
+# host_world_mounts: "MOUNT_POINT MAJOR:MINOR" of every mount in the host's
+# table that came from this world: a filesystem the world has and the host
+# did not have when the world was made (the world's tmpfs, its /etc overlay,
+# a test's own mounts), or a mount in one of the world's peer groups (what a
+# shared subtree of the world would propagate). Host mounts made meanwhile by
+# anyone else (their own filesystems, their own peer groups) are not listed:
+# the check sees only what the test and the module did.
+host_world_mounts() {
+    _harness_require_inside
+    local ids
+    ids=$(awk -v known="$POLYNS_TEST_ROOT/host-devices" '
+        BEGIN { while ((getline line < known) > 0) host[line] = 1 }
+        !($3 in host) { print "dev=" $3 }
+        { for (i = 7; $i != "-"; i++) if ($i ~ /^(shared|master|propagate_from):/) { split($i, t, ":"); print "group=" t[2] } }
+    ' /proc/self/mountinfo | LC_ALL=C sort -u | tr '\n' ' ')
+    host_mountinfo | awk -v ids="$ids" '
+        BEGIN { n = split(ids, a, " "); for (i = 1; i <= n; i++) world[a[i]] = 1 }
+        {
+            hit = ("dev=" $3) in world
+            for (i = 7; $i != "-"; i++) if ($i ~ /^(shared|master|propagate_from):/) {
+                split($i, t, ":"); if (("group=" t[2]) in world) hit = 1
+            }
+            if (hit) print $5, $3
+        }'
+}
+
 # ------------------------------------------------------------ users, groups
 
-# Rewrites FILE in place (it is a bind mount: rename(2) over it fails with
-# EBUSY, so sed -i and friends cannot be used) adding MEMBER to GROUP's list
-# in field FIELD.
+# Rewrites FILE in place adding MEMBER to GROUP's list in field FIELD.
 _harness_add_member() { # FILE GROUP MEMBER FIELD
     local file=$1 group=$2 member=$3 field=$4 updated
     grep -q "^$group:" "$file" || fail "no group $group in $file"
@@ -474,6 +581,21 @@ pam_session() {
     _harness_require_inside
     require_pam_session
     "$POLYNS_PAM_SESSION" "$@"
+}
+
+# print_versions PACKAGE...: one line naming the Debian package versions and
+# the kernel a test ran against. Tests whose outcome depends on what the
+# distribution serves (sshd, su, Linux-PAM's module, busybox, FUSE) say so,
+# whatever minor versions a fresh machine gets.
+print_versions() {
+    local package version seen=()
+    for package in "$@"; do
+        version=$(dpkg-query -W -f='${Version}' "$package" 2>/dev/null) || version="not installed"
+        seen+=("$package ${version:-not installed}")
+    done
+    seen+=("kernel $(uname -r)")
+    local IFS=,
+    echo "versions seen: ${seen[*]}" | sed 's/,/, /g'
 }
 
 # ------------------------------------------------------------------- syslog
