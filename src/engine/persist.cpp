@@ -209,8 +209,11 @@ Result<SessionState> open_persistent_session(const Plan& plan, Log& log) {
         else dir = locked.error();
     }
     if (!dir) {
-        log.warning("persist: " + dir.error().message() + "; the session of " + user +
-                    " gets a namespace of its own");
+        const std::string line = "persist: " + dir.error().message() + "; the session of " + user +
+                                 " gets a namespace of its own";
+        // EXDEV: a nested session (su inside another session): expected, not a problem.
+        if (dir.error().err == EXDEV) log.debug(line);
+        else log.warning(line);
         return apply_plan(plan, log);
     }
     auto outer_fd = sys::open_thread_mount_namespace();

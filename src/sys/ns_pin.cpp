@@ -26,10 +26,11 @@ namespace {
 
 constexpr const char* kStep = "use the pin directory";
 
-Result<void> make_dir_if_missing(int parent_fd, const std::string& name, mode_t mode, const std::string& path) {
-    if (::mkdirat(parent_fd, name.c_str(), mode) != 0 && errno != EEXIST)
-        return make_error(kStep, path, "mkdirat", errno);
-    return {};
+// True when the directory was made now.
+Result<bool> make_dir_if_missing(int parent_fd, const std::string& name, mode_t mode, const std::string& path) {
+    if (::mkdirat(parent_fd, name.c_str(), mode) == 0) return true;
+    if (errno != EEXIST) return make_error(kStep, path, "mkdirat", errno);
+    return false;
 }
 
 Result<UniqueFd> open_checked_dir(int parent_fd, const std::string& name, const std::string& path, mode_t forbidden) {
@@ -58,8 +59,11 @@ Result<UniqueFd> open_pin_directory(bool create) {
     }
     auto top = open_checked_dir(run->get(), "polyns", "/run/polyns", S_IWGRP | S_IWOTH);
     if (!top) return top.error();
+    bool made = false;
     if (create) {
-        if (auto r = make_dir_if_missing(top->get(), "ns", 0700, pin_directory); !r) return r.error();
+        auto r = make_dir_if_missing(top->get(), "ns", 0700, pin_directory);
+        if (!r) return r.error();
+        made = *r;
     }
     auto dir = open_checked_dir(top->get(), "ns", pin_directory, 0077);
     if (!dir || !create) return dir;
@@ -67,6 +71,15 @@ Result<UniqueFd> open_pin_directory(bool create) {
     // The pins must not propagate anywhere: the directory is a private mount of its own.
     auto pos = mount_position(dir->get(), kStep, pin_directory);
     if (!pos) return pos.error();
+    if (!pos->is_mount_root && !made) {
+        // It was a mount of its own where it was made: this is a session's
+        // namespace, whose copy of it was detached (a nested session, such
+        // as su in another user's session). Pins made here would live in
+        // that session's namespace, so none are.
+        return make_error(kStep, pin_directory, "", EXDEV,
+                          "not a mount of its own here: this process is in a session's namespace",
+                          "if it was unmounted in the host's namespace, remove the directory there");
+    }
     if (!pos->is_mount_root) {
         const std::string self = fd_path(dir->get());
         if (int err = injected_fault("mount")) return make_error(kStep, pin_directory, "mount", err);

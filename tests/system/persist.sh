@@ -196,6 +196,13 @@ assert_eq "$(tail -1 <<<"$ssh2")" 1 "and sees the mount made in the first"
 su_out=$(su alice -s /bin/sh -c 'stat -L -c %i /proc/self/ns/mnt; grep -c " /tmp/shared .* admin-mount" /proc/self/mountinfo')
 assert_eq "$(head -1 <<<"$su_out")" "$ssh1_ns" "su alice joins it too"
 assert_eq "$(tail -1 <<<"$su_out")" 1 "and sees the mount"
+# su to bob inside alice's namespace: bob gets a namespace of his own and no
+# pin is made inside alice's (it would live, and hold bob's, there).
+nested=$(nsenter -t "$shell" -m su bob -s /bin/sh -c 'stat -L -c %i /proc/self/ns/mnt')
+[[ $nested != "$ssh1_ns" ]] || fail "su bob inside alice's session gets bob a namespace of his own"
+assert_eq "$(nsenter -t "$shell" -m awk -v d="$PINS" '$5 == d || index($5, d "/")' /proc/self/mountinfo)" "" \
+    "nothing was pinned inside alice's namespace"
+pinned 1002 && fail "nor in the outer one for that nested session"
 bob_ssh=$(ssh_run bob 'stat -L -c %i /proc/self/ns/mnt; grep -c admin-mount /proc/self/mountinfo || true')
 [[ $(head -1 <<<"$bob_ssh") != "$ssh1_ns" ]] || fail "bob's ssh session never joins alice's namespace"
 assert_eq "$(tail -1 <<<"$bob_ssh")" 0 "bob does not see alice's mount"
