@@ -104,16 +104,16 @@ int kernel_floor(const std::vector<KernelStep>& steps) {
 
 Subject subject(SubjectKind kind) {
     switch (kind) {
-    case SubjectKind::Fork: return {kind, "fork", ""};
-    case SubjectKind::PamFloor: return {kind, "pam-floor", service_pam_floor};
-    case SubjectKind::ModuleFloor: return {kind, "module-floor", service_module_floor};
-    case SubjectKind::Kernel: return {kind, "kernel", ""};
-    case SubjectKind::LinuxPam: return {kind, "linux-pam", service_linux_pam};
-    case SubjectKind::Polyns: return {kind, "polyns", service_polyns};
-    case SubjectKind::PersistRepeat: return {kind, "persist", service_polyns_persist};
-    case SubjectKind::PersistFirst: return {kind, "persist-1st", service_polyns_persist};
+    case SubjectKind::Fork: return {kind, "fork", "", ""};
+    case SubjectKind::PamFloor: return {kind, "pam-floor", service_pam_floor, ""};
+    case SubjectKind::ModuleFloor: return {kind, "module-floor", service_module_floor, ""};
+    case SubjectKind::Kernel: return {kind, "kernel", "", ""};
+    case SubjectKind::LinuxPam: return {kind, "linux-pam", service_linux_pam, ""};
+    case SubjectKind::Polyns: return {kind, "polyns", service_polyns, ""};
+    case SubjectKind::PersistRepeat: return {kind, "persist", service_polyns_persist, ""};
+    case SubjectKind::PersistFirst: return {kind, "persist-1st", service_polyns_persist, ""};
     }
-    return {kind, "?", ""};
+    return {kind, "?", "", ""};
 }
 
 std::string describe_exit_code(int code) {

@@ -198,6 +198,9 @@ assert_eq "$(head -1 <<<"$su_out")" "$ssh1_ns" "su alice joins it too"
 assert_eq "$(tail -1 <<<"$su_out")" 1 "and sees the mount"
 # su to bob inside alice's namespace: bob gets a namespace of his own and no
 # pin is made inside alice's (it would live, and hold bob's, there).
+# (bob's templates as alice's namespace shows them: inside her instances, as
+# without unmnt_remnt; only the pinning matters here)
+nsenter -t "$shell" -m install -d -o root -g root -m 0755 /tmp/user_tmpl /var/tmp/user_tmpl
 nested=$(nsenter -t "$shell" -m su bob -s /bin/sh -c 'stat -L -c %i /proc/self/ns/mnt')
 [[ $nested != "$ssh1_ns" ]] || fail "su bob inside alice's session gets bob a namespace of his own"
 assert_eq "$(nsenter -t "$shell" -m awk -v d="$PINS" '$5 == d || index($5, d "/")' /proc/self/mountinfo)" "" \
