@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -226,6 +227,7 @@ Holder start_holder(const std::string& service, const std::string& user) {
             ok = 1;
         if (::write(ready[1], &ok, 1) != 1) ::_exit(1);
         if (!ok) ::_exit(1);
+        // A byte, not EOF: later holders inherited this pipe's write end.
         char c = 0;
         while (::read(release[0], &c, 1) < 0 && errno == EINTR) {
         }
@@ -250,6 +252,14 @@ Holder start_holder(const std::string& service, const std::string& user) {
 
 bool release_holder(Holder& h) {
     if (h.pid < 0) return false;
+    const char go = 1;
+    if (::write(h.release_fd, &go, 1) != 1) {
+        ::close(h.release_fd);
+        ::kill(h.pid, SIGKILL);
+        ::waitpid(h.pid, nullptr, 0);
+        h.pid = -1;
+        return false;
+    }
     ::close(h.release_fd);
     int status = 0;
     while (::waitpid(h.pid, &status, 0) < 0 && errno == EINTR) {
