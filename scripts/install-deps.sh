@@ -29,6 +29,9 @@ packages=(
     # installed
     qemu-system-x86 selinux-policy-mls selinux-policy-default policycoreutils
     selinux-utils cpio xz-utils
+    # POSIX ACLs: libacl for the template reachability check, setfacl and
+    # getfattr (attr) for its tests and the instance records' (issue 12)
+    libacl1-dev acl attr
 )
 
 missing=()

@@ -33,6 +33,8 @@ struct MountedPolydir {
     bool remove_on_close = false;  // tmpdir method
     std::string template_dir;  // for tmpdir removal: parent of the instance
     std::string instance_name; // for tmpdir removal: the instance's name in template_dir
+    uid_t owner_uid = 0;       // for tmpdir removal: done with this account's rights
+    gid_t owner_gid = 0;
     // Pinned by apply_plan, for close_session in the same process: the template
     // as opened before any mount of the session covered it (a template under a
     // polydir is unreachable by path afterwards, or worse, user-controlled), and

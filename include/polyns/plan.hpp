@@ -54,8 +54,12 @@ struct Ownership {
     mode_t mode = 0700;
 };
 
+// create= without a mode: fixed, never the caller's umask (Linux-PAM used
+// 0777 & ~umask, so a caller with umask 000 left a world-writable polydir).
+inline constexpr mode_t default_created_polydir_mode = 0755;
+
 struct PolydirCreate {
-    std::optional<mode_t> mode;  // nullopt: 0777 & ~umask, as Linux-PAM does
+    std::optional<mode_t> mode;  // nullopt: default_created_polydir_mode, whatever the caller's umask
     uid_t uid = 0;
     gid_t gid = 0;
 };

@@ -151,6 +151,11 @@ void parse_create(const Field& field, const Piece& value, Rule& rule, LineReport
     }
     if (parts.size() > 1 && !parts[1].text.empty()) create.owner = std::string(parts[1].text);
     if (parts.size() > 2 && !parts[2].text.empty()) create.group = std::string(parts[2].text);
+    if (create.owner && !create.mode)
+        report.warning(field.column_at(value.offset), value.text,
+                       "create= names an owner but no mode: the polydir is made 0755 (pam_namespace.so "
+                       "used 0777 less the caller's umask: world-writable under umask 000)",
+                       "write the mode you mean, e.g. create=0755," + *create.owner);
     rule.create = std::move(create);
 }
 

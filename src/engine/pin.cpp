@@ -7,10 +7,12 @@
 #include <cerrno>
 #include <chrono>
 #include <thread>
+#include <tuple>
 
 #include "labels.hpp"
 #include "pinned_step.hpp"
 #include "polyns/sys/file_ops.hpp"
+#include "polyns/sys/instance_record.hpp"
 #include "polyns/sys/mount.hpp"
 #include "polyns/sys/path.hpp"
 #include "polyns/sys/process.hpp"
@@ -27,12 +29,6 @@ std::string owner_text(uid_t uid, gid_t gid, mode_t mode) {
     return std::to_string(uid) + ":" + std::to_string(gid) + " mode " + sys::octal_mode(mode);
 }
 
-mode_t current_umask() {
-    mode_t mask = ::umask(022);
-    ::umask(mask);
-    return mask;
-}
-
 // --- polydir ---------------------------------------------------------------
 
 Result<void> create_polydir(const MountStep& step, PinnedStep& pinned, Rollback& rollback, Log& log) {
@@ -42,7 +38,7 @@ Result<void> create_polydir(const MountStep& step, PinnedStep& pinned, Rollback&
         return make_error("create polydir", step.polydir, "", EINVAL, "has no parent directory");
     auto parent = sys::open_path(parent_path, O_PATH | O_DIRECTORY, "open polydir parent");
     if (!parent) return parent.error();
-    mode_t mode = create.mode ? *create.mode : (0777 & ~current_umask());
+    mode_t mode = create.mode ? *create.mode : default_created_polydir_mode;
     // Made with mode 0 and root-owned, then given away: nobody can get in
     // before owner and mode are final. With SELinux, labelled as
     // file_contexts says (setfscreatecon around the mkdirat only).
@@ -109,7 +105,7 @@ Result<std::shared_ptr<sys::UniqueFd>> pin_template(const Plan& plan, const Moun
     if (!fd) {
         Error e = fd.error();
         if (e.err == ENOENT)
-            e.hint = "mkdir -m 0755 " + path + " (polyns setup will do this)";
+            e.hint = "mkdir -m 0755 " + path;
         else if (e.err == ENOTDIR)
             e.hint = path + " must be a directory: mkdir -m 0755 " + path;
         return e;
@@ -170,20 +166,38 @@ Result<void> check_mirrored_reach(const Plan& plan, const MountStep& step, const
     if ((polydir_st.st_mode & 0077) == 0) return {};
     auto st = sys::stat_fd(template_fd, "use template", step.template_dir);
     if (!st) return st.error();
-    bool others_search = (st->st_mode & S_IXOTH) != 0 || (st->st_gid != 0 && (st->st_mode & S_IXGRP) != 0);
-    if (!others_search) return {};
+    // Judged with the ACL, not the mode bits alone: user:bob:--x or a group
+    // (root's too: it has members) may search it as surely as "other" can.
+    auto reach = sys::who_else_can_search(template_fd, "use template", step.template_dir);
+    if (!reach) return reach.error();
+    if (reach->empty()) return {};
     return make_error("use template", step.template_dir, "", 0,
-                      "mode " + sys::octal_mode(st->st_mode) +
+                      "mode " + sys::octal_mode(st->st_mode) + " with " + *reach +
                           " lets other users reach the instances, and with instance_mode=mirror the "
                           "instance of " + step.polydir + " gets mode " + sys::octal_mode(polydir_st.st_mode) +
                           ": they could plant files in it",
-                      "chmod 000 " + step.template_dir + " (as Linux-PAM requires), or drop instance_mode=mirror");
+                      "chmod 000 " + step.template_dir + " && setfacl -b " + step.template_dir +
+                          " (as Linux-PAM requires), or drop instance_mode=mirror");
+}
+
+// A filesystem without trusted.* xattrs (NFS ...) cannot hold the record:
+// the instance is then used unrecorded, as before records existed.
+bool record_unsupported(const Error& e) { return e.err == ENOTSUP || e.err == EOPNOTSUPP; }
+
+sys::InstanceRecord record_of(const Identity& who) {
+    sys::InstanceRecord record;
+    record.user = who.user;
+    record.uid = who.uid;
+    record.created = sys::now_seconds();
+    std::tie(record.home_dev, record.home_ino) = sys::home_identity(who.home);
+    return record;
 }
 
 // Owner and mode are set on the fd of a directory made root-owned with mode 0:
 // until both are final nobody but root can enter it. On failure it is removed.
 Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& name, const std::string& path,
-                                          const ExpectedOwner& want, const std::string& label) {
+                                          const ExpectedOwner& want, const std::string& label,
+                                          const sys::InstanceRecord& record) {
     auto fd = sys::open_below(template_fd, name, dir_rw, "create instance", path);
     if (!fd) {
         ::unlinkat(template_fd, name.c_str(), AT_REMOVEDIR);
@@ -207,6 +221,11 @@ Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& na
         ::unlinkat(template_fd, name.c_str(), AT_REMOVEDIR);
         return r.error();
     }
+    // Marked as whose it is before anyone else can enter it (DESIGN invariant 15).
+    if (auto r = sys::write_instance_record(fd->get(), record, path); !r && !record_unsupported(r.error())) {
+        ::unlinkat(template_fd, name.c_str(), AT_REMOVEDIR);
+        return r.error();
+    }
     auto owned = sys::set_owner(fd->get(), want.uid, want.gid, "create instance", path);
     auto moded = owned ? sys::set_mode(fd->get(), want.mode, "create instance", path) : Result<void>();
     if (!owned || !moded) {
@@ -219,7 +238,7 @@ Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& na
 // A pre-existing instance: a real directory with exactly the expected owner,
 // group and mode, or the session fails.
 Result<sys::UniqueFd> open_existing_instance(int template_fd, const std::string& name, const std::string& path,
-                                             const ExpectedOwner& want) {
+                                             const ExpectedOwner& want, const Identity& who, Log& log) {
     // Mode 0000, root's (between mkdirat and fchown) or already the user's
     // (between fchown and fchmod): a concurrent session of the same user is
     // finishing it. Give it a moment.
@@ -247,6 +266,21 @@ Result<sys::UniqueFd> open_existing_instance(int template_fd, const std::string&
             std::this_thread::sleep_for(10ms);
             continue;
         }
+        // Nobody finished it: polyns itself left it half-made (the caller
+        // was killed between mkdirat and fchmod: a SIGKILLed su). Its record,
+        // written before it was given away, says whose it is; only such a
+        // directory, of this very account, is finished here. Nobody but root
+        // (and, once chowned, its owner) could have entered it meanwhile.
+        if (being_created) {
+            auto record = sys::read_instance_record(fd->get(), path);
+            if (record && *record && (*record)->uid == who.uid && (*record)->user == who.user) {
+                if (auto r = sys::set_owner(fd->get(), want.uid, want.gid, "repair instance", path); !r) return r.error();
+                if (auto r = sys::set_mode(fd->get(), want.mode, "repair instance", path); !r) return r.error();
+                log.warning("instance " + path + " was left half-made by an earlier session of " + who.user +
+                            " (" + owner_text(st->st_uid, st->st_gid, mode) + "); finished it");
+                return fd;
+            }
+        }
         return make_error("use instance", path, "", 0,
                           "is " + owner_text(st->st_uid, st->st_gid, mode) + ", expected " +
                               owner_text(want.uid, want.gid, want.mode) + "; refusing it",
@@ -256,22 +290,87 @@ Result<sys::UniqueFd> open_existing_instance(int template_fd, const std::string&
     }
 }
 
-Result<void> pin_named_instance(const MountStep& step, PinnedStep& pinned, Log& log) {
+// What an existing instance's record says about it for this session's user.
+enum class RecordVerdict {
+    Ours,        // made for this account
+    Unrecorded,  // made before records existed (or on a filesystem without them): adopted if the owner matches
+    Renamed,     // same uid, another name, and the home directory is the same one: usermod -l
+    NotOurs,     // another account's (a reused uid or name): moved aside
+};
+
+RecordVerdict judge_record(const std::optional<sys::InstanceRecord>& record, const Identity& who) {
+    if (!record) return RecordVerdict::Unrecorded;
+    if (record->uid != who.uid) return RecordVerdict::NotOurs;
+    if (record->user == who.user) return RecordVerdict::Ours;
+    if (record->home_ino == 0) return RecordVerdict::NotOurs;
+    auto home = sys::home_identity(who.home);
+    if (home.first == record->home_dev && home.second == record->home_ino) return RecordVerdict::Renamed;
+    return RecordVerdict::NotOurs;
+}
+
+std::string record_text(const sys::InstanceRecord& r) {
+    return r.user + " (uid " + std::to_string(r.uid) + ", created at " + std::to_string(r.created) + ")";
+}
+
+// An existing instance's record, read before its owner is checked: a uid or
+// name reused by a new account finds the old account's instance and must not
+// get it (DESIGN invariant 15). Another account's is moved aside (root-only,
+// logged) and the caller makes a new one. nullopt: no instance to look at.
+Result<std::optional<RecordVerdict>> check_record(const Plan& plan, const std::string& template_dir,
+                                                  int template_fd, const std::string& name,
+                                                  const std::string& path, Log& log) {
+    auto probe = sys::open_below(template_fd, name, dir_rw, "use instance", path);
+    if (!probe) return std::optional<RecordVerdict>();  // open_existing_instance says why
+    auto record = sys::read_instance_record(probe->get(), path);
+    if (!record) {
+        if (record_unsupported(record.error())) return std::optional<RecordVerdict>(RecordVerdict::Unrecorded);
+        return record.error();
+    }
+    RecordVerdict verdict = judge_record(*record, plan.identity);
+    if (verdict != RecordVerdict::NotOurs) return std::optional<RecordVerdict>(verdict);
+    auto moved = sys::move_instance_aside(template_fd, template_dir, name, **record, plan.identity.user,
+                                          plan.identity.uid);
+    if (!moved) return moved.error();
+    log.warning("instance " + path + " was made for " + record_text(**record) + ", not for " +
+                plan.identity.user + " (uid " + std::to_string(plan.identity.uid) + "): moved aside to " + *moved +
+                " (root-only) and a new one made; if " + plan.identity.user +
+                " is that account renamed, put it back: mv " + *moved + " " + path + " && setfattr -x " +
+                sys::instance_record_xattr + " " + path);
+    return std::optional<RecordVerdict>(RecordVerdict::NotOurs);
+}
+
+Result<void> pin_named_instance(const Plan& plan, const MountStep& step, PinnedStep& pinned, Log& log) {
     const std::string& name = step.instance_name;
     std::string path = sys::join_path(step.template_dir, name);
     ExpectedOwner want = expected_owner(step, pinned.polydir_st);
     int template_fd = pinned.template_fd->get();
     auto made = sys::make_dir_at(template_fd, name, 0, "create instance", path);
+    std::optional<RecordVerdict> verdict;
+    if (!made && made.error().err == EEXIST) {
+        auto checked = check_record(plan, step.template_dir, template_fd, name, path, log);
+        if (!checked) return checked.error();
+        verdict = *checked;
+        if (verdict == RecordVerdict::NotOurs) made = sys::make_dir_at(template_fd, name, 0, "create instance", path);
+    }
     if (made) {
-        auto fd = finish_new_instance(template_fd, name, path, want, pinned.instance_label);
+        auto fd = finish_new_instance(template_fd, name, path, want, pinned.instance_label, record_of(plan.identity));
         if (!fd) return fd.error();
         pinned.instance_fd = std::move(*fd);
         pinned.instance_created = true;
         log.debug("created instance " + path + " (" + owner_text(want.uid, want.gid, want.mode) + ")");
     } else if (made.error().err == EEXIST) {
-        auto fd = open_existing_instance(template_fd, name, path, want);
+        auto fd = open_existing_instance(template_fd, name, path, want, plan.identity, log);
         if (!fd) return fd.error();
         if (auto r = check_existing_instance_label(step, fd->get(), path); !r) return r.error();
+        if (verdict == RecordVerdict::Unrecorded || verdict == RecordVerdict::Renamed) {
+            // Adopted: an instance of this uid from before records existed
+            // (trusted on first use), or the same account under its new name.
+            auto r = sys::write_instance_record(fd->get(), record_of(plan.identity), path);
+            if (!r && !record_unsupported(r.error())) return r.error();
+            if (r && verdict == RecordVerdict::Renamed)
+                log.info("instance " + path + " was made for " + plan.identity.user +
+                         " under another name (same uid, same home directory): kept, record updated");
+        }
         pinned.instance_fd = std::move(*fd);
         log.debug("using existing instance " + path);
     } else {
@@ -282,7 +381,8 @@ Result<void> pin_named_instance(const MountStep& step, PinnedStep& pinned, Log& 
     return {};
 }
 
-Result<void> pin_unique_instance(const MountStep& step, PinnedStep& pinned, Rollback& rollback, Log& log) {
+Result<void> pin_unique_instance(const Plan& plan, const MountStep& step, PinnedStep& pinned, Rollback& rollback,
+                                 Log& log) {
     ExpectedOwner want = expected_owner(step, pinned.polydir_st);
     int template_fd = pinned.template_fd->get();
     for (int attempt = 0; attempt < unique_name_attempts; ++attempt) {
@@ -295,9 +395,9 @@ Result<void> pin_unique_instance(const MountStep& step, PinnedStep& pinned, Roll
             if (made.error().err == EEXIST) continue;
             return made.error();
         }
-        auto fd = finish_new_instance(template_fd, name, path, want, pinned.instance_label);
+        auto fd = finish_new_instance(template_fd, name, path, want, pinned.instance_label, record_of(plan.identity));
         if (!fd) return fd.error();
-        rollback.created_unique_instance(pinned.template_fd, name, path);
+        rollback.created_unique_instance(pinned.template_fd, name, path, plan.identity.uid, plan.identity.gid);
         pinned.instance_fd = std::move(*fd);
         pinned.instance_created = true;
         pinned.instance_name = name;
@@ -328,6 +428,12 @@ Result<std::shared_ptr<const sys::UniqueFd>> InitScripts::open(const MountStep& 
     }
     opened_.emplace(path, script);
     return script;
+}
+
+std::string left_in_place_line(const std::string& path, const std::vector<std::string>& kept) {
+    std::string line = "removing " + path + " left in place what its owner may not remove or a mount point: ";
+    for (std::size_t i = 0; i < kept.size(); ++i) line += (i == 0 ? "" : "; ") + kept[i];
+    return line;
 }
 
 Error for_polydir(Error e, const std::string& polydir) {
@@ -381,8 +487,8 @@ Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& r
         auto label = instance_label(step, pinned);
         if (!label) return label.error();
         pinned.instance_label = std::move(*label);
-        auto r = step.instance_kind == InstanceKind::Unique ? pin_unique_instance(step, pinned, rollback, log)
-                                                            : pin_named_instance(step, pinned, log);
+        auto r = step.instance_kind == InstanceKind::Unique ? pin_unique_instance(plan, step, pinned, rollback, log)
+                                                            : pin_named_instance(plan, step, pinned, log);
         if (!r) return r.error();
     } else {
         pinned.instance_path = "tmpfs";

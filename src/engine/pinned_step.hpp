@@ -70,6 +70,10 @@ struct MountEntryView {
 };
 bool looks_polyinstantiated(const MountEntryView& entry);
 
+// The one warning line about what a removal of `path` left in place and why
+// (entries another user owns, mount points, immutable files ...).
+std::string left_in_place_line(const std::string& path, const std::vector<std::string>& kept);
+
 // Sets the polydir on an error about a step.
 Error for_polydir(Error e, const std::string& polydir);
 

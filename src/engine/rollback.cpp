@@ -5,6 +5,8 @@
 #include "polyns/sys/file_ops.hpp"
 #include "polyns/sys/mount.hpp"
 #include "polyns/sys/remove_tree.hpp"
+#include "polyns/sys/users.hpp"
+#include "pinned_step.hpp"
 
 namespace polyns::engine {
 namespace {
@@ -40,8 +42,9 @@ void Rollback::mounted(std::shared_ptr<sys::UniqueFd> mount_root, std::string pa
 }
 
 void Rollback::created_unique_instance(std::shared_ptr<sys::UniqueFd> template_fd, std::string name,
-                                       std::string path) {
-    actions_.push_back({Action::Kind::UniqueInstance, std::move(template_fd), std::move(name), std::move(path)});
+                                       std::string path, uid_t owner_uid, gid_t owner_gid) {
+    actions_.push_back({Action::Kind::UniqueInstance, std::move(template_fd), std::move(name), std::move(path),
+                        owner_uid, owner_gid});
 }
 
 void Rollback::created_polydir(sys::UniqueFd parent_fd, std::string name, std::string path) {
@@ -63,11 +66,17 @@ bool Rollback::undo_action(const Action& action, Outcome& outcome) {
         return true;
     }
     case Action::Kind::UniqueInstance: {
-        auto r = sys::remove_tree_at(action.fd->get(), action.name, action.path);
+        auto owner = sys::credentials_of_uid(action.owner_uid, action.owner_gid);
+        if (!owner) {
+            note(outcome, log_, [&] { return "the new instance is left: " + owner.error().message(); });
+            return false;
+        }
+        auto r = sys::remove_tree_as(*owner, action.fd->get(), action.name, action.path);
         if (!r) {
             note(outcome, log_, [&] { return "the new instance is left: " + r.error().message(); });
             return false;
         }
+        if (!r->kept.empty()) log_.warning("rollback: " + engine::left_in_place_line(action.path, r->kept));
         if (!r->removed_root) {
             note(outcome, log_, [&] { return "could not remove all of the new instance " + action.path; });
             return false;

@@ -26,9 +26,10 @@ public:
     void reserve(std::size_t actions) { actions_.reserve(actions); }
     void mounted(std::shared_ptr<sys::UniqueFd> mount_root, std::string path);
     // A tmpdir instance made by this session: removed (with anything the init
-    // script put in it). Named instances stay: they are complete and reusable.
+    // script or its owner put in it) with the rights of `owner` (the session's
+    // user). Named instances stay: they are complete and reusable.
     void created_unique_instance(std::shared_ptr<sys::UniqueFd> template_fd, std::string name,
-                                 std::string path);
+                                 std::string path, uid_t owner_uid, gid_t owner_gid);
     // A polydir made by create=: removed if still empty.
     void created_polydir(sys::UniqueFd parent_fd, std::string name, std::string path);
     // unmnt_remnt detached the previous session's mounts in the new namespace
@@ -68,6 +69,8 @@ private:
         std::shared_ptr<sys::UniqueFd> fd;  // mount root / template / polydir parent
         std::string name;
         std::string path;
+        uid_t owner_uid = 0;  // UniqueInstance: removed with this account's rights
+        gid_t owner_gid = 0;
         bool undone = false;
     };
     // True when the action's effect is gone.

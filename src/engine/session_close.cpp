@@ -9,6 +9,7 @@
 #include "polyns/sys/mountinfo.hpp"
 #include "polyns/sys/path.hpp"
 #include "polyns/sys/remove_tree.hpp"
+#include "polyns/sys/users.hpp"
 
 namespace polyns {
 namespace {
@@ -34,16 +35,22 @@ Result<void> remove_temporary_instance(const MountedPolydir& m, Log& log) {
         return make_error("remove instance", path, "", EINVAL, "not a single path component");
     auto tmpl = m.template_fd ? Result<std::shared_ptr<sys::UniqueFd>>(m.template_fd) : reopen_template(m);
     if (!tmpl) return tmpl.error();
-    auto report = sys::remove_tree_at((*tmpl)->get(), m.instance_name, path);
+    // With the session user's rights, never root's: she may have renamed
+    // into her instance a directory of someone else's that she could move
+    // but not empty (DESIGN invariant 9).
+    auto owner = sys::credentials_of_uid(m.owner_uid, m.owner_gid);
+    if (!owner) return owner.error();
+    auto report = sys::remove_tree_as(*owner, (*tmpl)->get(), m.instance_name, path);
     if (!report) {
         if (report.error().err == ENOENT) return {};  // already gone
         return report.error();
     }
-    for (const std::string& kept : report->kept) log.warning("left in place: " + kept);
+    if (!report->kept.empty()) log.warning(engine::left_in_place_line(path, report->kept));
     if (!report->removed_root)
         return make_error("remove instance", path, "", 0,
                           "could not remove everything (" + std::to_string(report->kept.size()) +
-                              " entries left, e.g. mount points, which are never crossed)");
+                              " entries left, named in the warning before: what its owner may not remove, "
+                              "mount points, which are never crossed)");
     log.debug("removed temporary instance " + path + " (" + std::to_string(report->removed) + " entries)");
     return {};
 }

@@ -124,7 +124,7 @@ Result<SessionState> open_in_new_namespace(const Plan& plan, Rollback& rollback,
 
         if (p.script_fd) {
             sys::InitScriptFacts facts{step.polydir, p.instance_path, p.instance_created, plan.identity.user,
-                                       plan.selinux};
+                                       plan.selinux, step.kind == MountKind::Bind ? p.instance_fd.get() : -1};
             if (auto r = sys::run_init_script(p.script_fd->get(), p.script_path, facts, plan.init_timeout_seconds); !r)
                 return engine::for_polydir(r.error(), step.polydir);
             log.debug("ran init script " + p.script_path + " for " + step.polydir);
@@ -138,6 +138,8 @@ Result<SessionState> open_in_new_namespace(const Plan& plan, Rollback& rollback,
         m.remove_on_close = step.instance_kind == InstanceKind::Unique;
         m.template_dir = step.template_dir;
         m.instance_name = p.instance_name;
+        m.owner_uid = plan.identity.uid;
+        m.owner_gid = plan.identity.gid;
         m.template_fd = p.template_fd;
         m.mount_root_fd = *root;
         state.mounted.push_back(std::move(m));

@@ -191,6 +191,17 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
         return PAM_SERVICE_ERR;
     }
 
+    // One handle, one session: a second open would replace the first's
+    // state, so its tmpdir instance would never be removed and its mount stay
+    // under the new one (and a failed second open would leave close nothing
+    // to do). Refused; the first session stays as it is, and close closes it.
+    if (const SessionState* open = find_session_state(pamh); open != nullptr) {
+        log.error("session for " + who.text() +
+                  " failed: this PAM handle already holds an open polyns session (for " + open->user +
+                  "); one handle opens one session (fix: the application must call pam_close_session first)");
+        return PAM_SESSION_ERR;
+    }
+
     const bool selinux = selinux_enabled();
     if (options.require_selinux && !selinux) {
         log.error("session for " + who.text() +

@@ -1,12 +1,17 @@
 #include "polyns/sys/file_ops.hpp"
 
+#include <acl/libacl.h>
 #include <fcntl.h>
+#include <sys/acl.h>
 #include <sys/random.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "fault_injection.hpp"
 
@@ -83,6 +88,55 @@ std::string octal_mode(mode_t mode) {
     char buf[16];
     std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
     return buf;
+}
+
+Result<std::string> who_else_can_search(int fd, const std::string& step, const std::string& path) {
+    // acl_get_fd needs an fd opened for reading; the magic link works for O_PATH.
+    std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    std::unique_ptr<void, int (*)(void*)> acl(::acl_get_file(proc.c_str(), ACL_TYPE_ACCESS), ::acl_free);
+    if (!acl) return make_error(step, path, "acl_get_file", errno);
+    struct Entry {
+        acl_tag_t tag;
+        unsigned long id;
+        bool search;
+    };
+    std::vector<Entry> entries;
+    bool mask_search = true;
+    acl_entry_t entry;
+    for (int which = ACL_FIRST_ENTRY; ::acl_get_entry(static_cast<acl_t>(acl.get()), which, &entry) == 1;
+         which = ACL_NEXT_ENTRY) {
+        acl_tag_t tag = ACL_UNDEFINED_TAG;
+        acl_permset_t perms;
+        if (::acl_get_tag_type(entry, &tag) != 0 || ::acl_get_permset(entry, &perms) != 0)
+            return make_error(step, path, "acl_get_entry", errno);
+        bool search = ::acl_get_perm(perms, ACL_EXECUTE) == 1;
+        if (tag == ACL_MASK) {
+            mask_search = search;
+            continue;
+        }
+        unsigned long id = 0;
+        if (tag == ACL_USER || tag == ACL_GROUP) {
+            void* qualifier = ::acl_get_qualifier(entry);
+            if (qualifier == nullptr) return make_error(step, path, "acl_get_qualifier", errno);
+            id = tag == ACL_USER ? *static_cast<uid_t*>(qualifier) : *static_cast<gid_t*>(qualifier);
+            ::acl_free(qualifier);
+        }
+        entries.push_back({tag, id, search});
+    }
+    auto st = stat_fd(fd, step, path);
+    if (!st) return st.error();
+    std::string who;
+    auto add = [&who](const std::string& text) { who += (who.empty() ? "" : ", ") + text; };
+    for (const Entry& e : entries) {
+        // The mask limits every entry but the owner's and other's.
+        bool masked = e.tag == ACL_USER || e.tag == ACL_GROUP || e.tag == ACL_GROUP_OBJ;
+        if (!e.search || (masked && !mask_search)) continue;
+        if (e.tag == ACL_OTHER) add("other");
+        else if (e.tag == ACL_GROUP_OBJ) add("group " + std::to_string(st->st_gid));
+        else if (e.tag == ACL_USER && e.id != 0) add("ACL user:" + std::to_string(e.id));
+        else if (e.tag == ACL_GROUP) add("ACL group:" + std::to_string(e.id));
+    }
+    return who;
 }
 
 }  // namespace polyns::sys

@@ -5,11 +5,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <set>
 
 #include "polyns/sys/file_ops.hpp"
 #include "polyns/sys/path.hpp"
+#include "polyns/sys/process.hpp"
 #include "polyns/sys/unique_fd.hpp"
 
 namespace polyns::sys {
@@ -19,6 +31,10 @@ constexpr const char* step_remove = "remove instance";
 // Directories kept open at once (besides the root); deeper ones are re-entered via "..".
 constexpr std::size_t open_window = 64;
 constexpr std::size_t max_kept_listed = 32;
+// A removal with an owner's rights that takes longer was stopped (SIGSTOP by
+// the owner) or is stuck: it is killed and its instance left for the admin.
+constexpr unsigned removal_timeout_seconds = 120;
+using Clock = std::chrono::steady_clock;
 constexpr int dir_open_flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
 
 struct Level {
@@ -31,7 +47,11 @@ struct Level {
 
 class Walk {
 public:
-    Walk(const std::string& root_path, const MountPosition& root_pos) : root_path_(root_path), root_pos_(root_pos) {}
+    // `as_owner`: the walk runs with an owner's rights (remove_tree_as), who
+    // may make her own directories searchable and writable before emptying
+    // them, as she could herself with chmod.
+    Walk(const std::string& root_path, const MountPosition& root_pos, bool as_owner)
+        : root_path_(root_path), root_pos_(root_pos), as_owner_(as_owner) {}
     ~Walk() {
         for (auto& level : levels_)
             if (level.dir != nullptr) ::closedir(level.dir);
@@ -62,8 +82,11 @@ private:
     void remove_entry(const std::string& name, unsigned char type, RemovalReport& report,
                       Result<void>& failure);
 
+    void open_up_own_dir(int dir_fd, const std::string& name, int where_fd);
+
     std::string root_path_;
     MountPosition root_pos_;
+    bool as_owner_ = false;
     std::vector<Level> levels_;
     std::size_t closed_levels_ = 0;  // levels 1..closed_levels_ have no open DIR
 };
@@ -123,6 +146,17 @@ Result<void> Walk::leave(RemovalReport& report) {
     return {};
 }
 
+// Only with an owner's rights (never as root): a directory of hers without
+// u+rwx is given it by name, which at worst, were the name swapped meanwhile,
+// changes the mode of something else she owns.
+void Walk::open_up_own_dir(int dir_fd, const std::string& name, int where_fd) {
+    if (!as_owner_) return;
+    struct stat st {};
+    if (::fstatat(where_fd, "", &st, AT_EMPTY_PATH) != 0) return;
+    if (!S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & S_IRWXU) == S_IRWXU) return;
+    if (::fchmodat(dir_fd, name.c_str(), (st.st_mode & 07777) | S_IRWXU, 0) != 0) return;
+}
+
 void Walk::remove_entry(const std::string& name, unsigned char type, RemovalReport& report,
                         Result<void>& failure) {
     int dir_fd = ::dirfd(levels_.back().dir);
@@ -155,6 +189,7 @@ void Walk::remove_entry(const std::string& name, unsigned char type, RemovalRepo
         keep(name, "a mount point; not crossed", report);
         return;
     }
+    open_up_own_dir(dir_fd, name, where.get());
     UniqueFd child(::openat(where.get(), ".", dir_open_flags));
     if (!child) {
         int err = errno;
@@ -211,28 +246,208 @@ Result<void> Walk::run(UniqueFd root_fd, const struct stat& root_st, RemovalRepo
     return {};
 }
 
-}  // namespace
 
-Result<RemovalReport> remove_tree_at(int parent_fd, const std::string& name, const std::string& path) {
-    auto root = open_below(parent_fd, name, dir_open_flags, step_remove, path);
-    if (!root) return root.error();
+// What the walk of a child reports to its parent through a pipe: the
+// report, then the error that stopped it, if any. Length-prefixed: names may
+// hold any byte but NUL and '/'.
+class Wire {
+public:
+    void put_number(std::uint64_t n) { out_.append(reinterpret_cast<const char*>(&n), sizeof n); }
+    void put_text(const std::string& text) {
+        put_number(text.size());
+        out_ += text;
+    }
+    const std::string& bytes() const { return out_; }
+
+    explicit Wire(std::string in = {}) : in_(std::move(in)) {}
+    bool get_number(std::uint64_t& n) {
+        if (in_.size() - pos_ < sizeof n) return false;
+        std::memcpy(&n, in_.data() + pos_, sizeof n);
+        pos_ += sizeof n;
+        return true;
+    }
+    bool get_text(std::string& text) {
+        std::uint64_t size = 0;
+        if (!get_number(size) || in_.size() - pos_ < size) return false;
+        text.assign(in_, pos_, size);
+        pos_ += size;
+        return true;
+    }
+
+private:
+    std::string out_;
+    std::string in_;
+    std::size_t pos_ = 0;
+};
+
+std::string encode(const RemovalReport& report, const Result<void>& walked) {
+    Wire w;
+    w.put_number(report.removed);
+    w.put_number(report.kept.size());
+    for (const std::string& kept : report.kept) w.put_text(kept);
+    w.put_number(walked ? 0 : 1);
+    if (!walked) {
+        const Error& e = walked.error();
+        w.put_number(static_cast<std::uint64_t>(e.err));
+        for (const std::string* text : {&e.step, &e.path, &e.syscall, &e.detail, &e.hint}) w.put_text(*text);
+    }
+    return w.bytes();
+}
+
+bool decode(std::string bytes, RemovalReport& report, Result<void>& walked) {
+    Wire w(std::move(bytes));
+    std::uint64_t count = 0, failed = 0;
+    if (!w.get_number(count)) return false;
+    report.removed += count;
+    if (!w.get_number(count) || count > max_kept_listed) return false;
+    for (std::uint64_t i = 0; i < count; ++i) {
+        std::string kept;
+        if (!w.get_text(kept)) return false;
+        report.kept.push_back(std::move(kept));
+    }
+    if (!w.get_number(failed)) return false;
+    if (failed == 0) return true;
+    Error e;
+    std::uint64_t err = 0;
+    if (!w.get_number(err)) return false;
+    e.err = static_cast<int>(err);
+    for (std::string* text : {&e.step, &e.path, &e.syscall, &e.detail, &e.hint})
+        if (!w.get_text(*text)) return false;
+    walked = Result<void>(std::move(e));
+    return true;
+}
+
+bool write_all(int fd, const std::string& bytes) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        done += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+// The child: exactly the owner's uid, gid and groups (real, effective, saved
+// and filesystem ids; no capability survives), no other fd than the root and
+// the pipe, not dumpable (she cannot ptrace root's memory copied into it).
+// The kernel then judges every unlink as it would hers.
+[[noreturn]] void walk_as(const Credentials& who, int root_fd, const struct stat& root_st,
+                          const std::string& path, const MountPosition& root_pos, int report_fd) {
+    for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+    if (::setgroups(who.groups.size(), who.groups.data()) != 0 || ::setresgid(who.gid, who.gid, who.gid) != 0 ||
+        ::setresuid(who.uid, who.uid, who.uid) != 0 || ::geteuid() != who.uid || ::getegid() != who.gid)
+        ::_exit(125);
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    RemovalReport report;
+    Result<void> walked;
+    try {
+        if (root_st.st_uid == who.uid && (root_st.st_mode & S_IRWXU) != S_IRWXU)
+            (void)::fchmod(root_fd, (root_st.st_mode & 07777) | S_IRWXU);
+        Walk walk(path, root_pos, true);
+        walked = walk.run(UniqueFd(root_fd), root_st, report);
+    } catch (...) {
+        ::_exit(124);
+    }
+    ::_exit(write_all(report_fd, encode(report, walked)) ? 0 : 123);
+}
+
+// Reads the child's report until it closes the pipe, within the deadline.
+Result<std::string> read_report(int fd, pid_t pid, const std::string& path, const Clock::time_point& deadline) {
+    std::string bytes;
+    char buf[16384];
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0) return make_error(step_remove, path, "", ETIMEDOUT, "the removal did not finish in time");
+        struct pollfd p {fd, POLLIN, 0};
+        int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000)));
+        if (n < 0 && errno != EINTR) return make_error(step_remove, path, "poll", errno);
+        if (n <= 0) continue;
+        ssize_t got = ::read(fd, buf, sizeof buf);
+        if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (got < 0) return make_error(step_remove, path, "read", errno);
+        if (got == 0) return bytes;
+        bytes.append(buf, static_cast<std::size_t>(got));
+        if (bytes.size() > (1u << 24)) {
+            ::kill(pid, SIGKILL);
+            return make_error(step_remove, path, "", EPROTO, "the removal's report is too long");
+        }
+    }
+}
+
+Result<void> walk_in_child(const Credentials& who, UniqueFd root, const struct stat& root_st,
+                           const std::string& path, const MountPosition& root_pos, RemovalReport& report) {
+    auto report_pipe = make_report_pipe(step_remove, path);
+    if (!report_pipe) return report_pipe.error();
+    UniqueFd report_read = std::move(report_pipe->read);
+    UniqueFd report_write = std::move(report_pipe->write);
+    const auto deadline = Clock::now() + std::chrono::seconds(removal_timeout_seconds);
+
+    SigchldDefault sigchld_default;
+    pid_t pid = fork_signals_blocked();
+    if (pid == 0) {
+        // Only the root and the pipe stay open: the caller's fds (sockets,
+        // files) are none of the owner's business.
+        int root_fd = ::fcntl(root.get(), F_DUPFD, 5);
+        int pipe_fd = ::fcntl(report_write.get(), F_DUPFD, 5);
+        if (root_fd < 0 || pipe_fd < 0 || ::dup2(root_fd, 3) < 0 || ::dup2(pipe_fd, 4) < 0) ::_exit(122);
+        if (::syscall(SYS_close_range, 5U, ~0U, 0U) != 0) {
+            for (int fd = 5; fd < 65536; ++fd) ::close(fd);
+        }
+        ::fcntl(4, F_SETFL, 0);  // blocking writes
+        walk_as(who, 3, root_st, path, root_pos, 4);
+    }
+    if (pid < 0) return make_error(step_remove, path, "fork", errno);
+    report_write.reset();
+    root.reset();
+
+    auto bytes = read_report(report_read.get(), pid, path, deadline);
+    if (!bytes) ::kill(pid, SIGKILL);
+    auto status = wait_blocking(pid, path, step_remove);
+    if (!bytes) return bytes.error();
+    if (!status) return status.error();
+    std::string as = " as uid " + std::to_string(who.uid);
+    if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
+        return make_error(step_remove, path, "", 0, "the removal" + as + " " + describe_status(*status));
+    Result<void> walked;
+    if (!decode(std::move(*bytes), report, walked))
+        return make_error(step_remove, path, "", EPROTO, "the removal" + as + " sent a report that does not parse");
+    return walked;
+}
+
+struct Root {
+    UniqueFd fd;
+    struct stat st {};
+    MountPosition pos;
+};
+
+Result<Root> open_root(int parent_fd, const std::string& name, const std::string& path) {
+    Root root;
+    auto fd = open_below(parent_fd, name, dir_open_flags, step_remove, path);
+    if (!fd) return fd.error();
+    root.fd = std::move(*fd);
     auto parent_pos = mount_position(parent_fd, step_remove, path);
     if (!parent_pos) return parent_pos.error();
-    auto root_pos = mount_position(root->get(), step_remove, path);
+    auto root_pos = mount_position(root.fd.get(), step_remove, path);
     if (!root_pos) return root_pos.error();
-    auto root_st = stat_fd(root->get(), step_remove, path);
+    root.pos = *root_pos;
+    auto root_st = stat_fd(root.fd.get(), step_remove, path);
     if (!root_st) return root_st.error();
+    root.st = *root_st;
     bool root_is_mount = root_pos->dev != parent_pos->dev ||
                          (root_pos->mount_id_known && root_pos->mount_id != parent_pos->mount_id) ||
                          (root_pos->mount_root_known && root_pos->is_mount_root);
     if (root_is_mount)
         return make_error(step_remove, path, "", EBUSY, "something is mounted on it; not crossing a mount");
+    return root;
+}
 
-    RemovalReport report;
-    {
-        Walk walk(path, *root_pos);
-        if (auto walked = walk.run(std::move(*root), *root_st, report); !walked) return walked.error();
-    }
+// The emptied root is removed by the caller (root): the owner could not
+// unlink it from a root-owned template. Only an empty directory goes.
+void remove_root(int parent_fd, const std::string& name, const std::string& path, RemovalReport& report) {
     if (::unlinkat(parent_fd, name.c_str(), AT_REMOVEDIR) == 0) {
         ++report.removed;
         report.removed_root = true;
@@ -241,6 +456,31 @@ Result<RemovalReport> remove_tree_at(int parent_fd, const std::string& name, con
     } else if (report.kept.size() < max_kept_listed) {
         report.kept.push_back(path + " (" + errno_text(errno) + ")");
     }
+}
+
+}  // namespace
+
+Result<RemovalReport> remove_tree_at(int parent_fd, const std::string& name, const std::string& path) {
+    auto root = open_root(parent_fd, name, path);
+    if (!root) return root.error();
+    RemovalReport report;
+    {
+        Walk walk(path, root->pos, false);
+        if (auto walked = walk.run(std::move(root->fd), root->st, report); !walked) return walked.error();
+    }
+    remove_root(parent_fd, name, path, report);
+    return report;
+}
+
+Result<RemovalReport> remove_tree_as(const Credentials& who, int parent_fd, const std::string& name,
+                                     const std::string& path) {
+    if (who.uid == 0) return remove_tree_at(parent_fd, name, path);
+    auto root = open_root(parent_fd, name, path);
+    if (!root) return root.error();
+    RemovalReport report;
+    if (auto walked = walk_in_child(who, std::move(root->fd), root->st, path, root->pos, report); !walked)
+        return walked.error();
+    remove_root(parent_fd, name, path, report);
     return report;
 }
 

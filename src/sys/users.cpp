@@ -9,6 +9,8 @@
 #include <limits>
 #include <vector>
 
+#include "polyns/sys/credentials.hpp"
+
 namespace polyns::sys {
 namespace {
 
@@ -64,7 +66,42 @@ std::optional<struct passwd> find_passwd(const std::string& user, std::vector<ch
     return pw;
 }
 
+// Every group id `user` is in, `gid` (the primary group) included.
+Result<std::vector<gid_t>> group_ids(const std::string& user, gid_t gid) {
+    std::vector<gid_t> gids(32);
+    for (;;) {
+        int count = static_cast<int>(gids.size());
+        if (::getgrouplist(user.c_str(), gid, gids.data(), &count) >= 0) {
+            gids.resize(static_cast<std::size_t>(count));
+            return gids;
+        }
+        if (static_cast<std::size_t>(count) <= gids.size()) gids.resize(gids.size() * 2);
+        else gids.resize(static_cast<std::size_t>(count));
+        if (gids.size() > 65536) return make_error("look up groups of", user, "getgrouplist", E2BIG);
+    }
+}
+
 }  // namespace
+
+Result<Credentials> credentials_of_uid(uid_t uid, gid_t fallback_gid) {
+    Credentials who;
+    who.uid = uid;
+    who.gid = fallback_gid;
+    std::vector<char> buf;
+    struct passwd pw {};
+    struct passwd* found = nullptr;
+    if (int rc = nss_lookup(::getpwuid_r, uid, pw, found, buf, _SC_GETPW_R_SIZE_MAX); rc != 0)
+        return make_error("look up user", std::to_string(uid), "getpwuid_r", rc);
+    if (found == nullptr) {
+        who.groups = {fallback_gid};
+        return who;
+    }
+    who.gid = pw.pw_gid;
+    auto gids = group_ids(pw.pw_name, pw.pw_gid);
+    if (!gids) return gids.error();
+    who.groups = std::move(*gids);
+    return who;
+}
 
 Result<Identity> lookup_identity(const std::string& user, GroupNames groups) {
     std::vector<char> buf;
@@ -80,19 +117,10 @@ Result<Identity> lookup_identity(const std::string& user, GroupNames groups) {
     id.home = pw.pw_dir != nullptr ? pw.pw_dir : "";
     if (groups == GroupNames::Skip) return id;
 
-    std::vector<gid_t> gids(32);
-    for (;;) {
-        int count = static_cast<int>(gids.size());
-        if (::getgrouplist(id.user.c_str(), id.gid, gids.data(), &count) >= 0) {
-            gids.resize(static_cast<std::size_t>(count));
-            break;
-        }
-        if (static_cast<std::size_t>(count) <= gids.size()) gids.resize(gids.size() * 2);
-        else gids.resize(static_cast<std::size_t>(count));
-        if (gids.size() > 65536) return make_error("look up groups of", user, "getgrouplist", E2BIG);
-    }
+    auto gids = group_ids(id.user, id.gid);
+    if (!gids) return gids.error();
     std::vector<char> group_buf;
-    for (gid_t gid : gids) {
+    for (gid_t gid : *gids) {
         auto gr = find_group_by_gid(gid, group_buf);
         if (!gr) return gr.error();
         if (!gr->has_value()) continue;  // a gid without a name cannot match @group

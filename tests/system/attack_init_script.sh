@@ -4,11 +4,13 @@
 # LD_PRELOAD, LD_LIBRARY_PATH, a PATH leading to alice's own `id`, IFS,
 # TMPDIR, BASH_ENV, ENV, PS4 and friends; it holds extra fds (its own, and
 # the driver's --keep-open-fds); its cwd is alice's home. Holds:
-#   - the script's environment is exactly the documented five variables
+#   - the script's environment is exactly the documented six variables
 #     (PATH=/usr/sbin:/usr/bin:/sbin:/bin, POLYNS_POLYDIR, POLYNS_INSTANCE,
-#     POLYNS_NEWLY_CREATED, POLYNS_USER), read from its /proc/PID/environ;
+#     POLYNS_NEWLY_CREATED, POLYNS_INSTANCE_FD, POLYNS_USER), read from its
+#     /proc/PID/environ;
 #     alice's `id` never runs;
-#   - fds 0-2 are /dev/null and no other fd but the script's own file;
+#   - fds 0-2 are /dev/null and no other fd but the script's own file and
+#     the instance (5);
 #   - its cwd is /, not the caller's (a user's directory);
 #   - a hanging script (one that ignores SIGTERM, and its children) is
 #     killed at init_timeout= and the session fails closed;
@@ -75,17 +77,18 @@ sed 's/^/  | /' "$report"
 environ=$(sed -n '/^environ:$/,/^cwd:/p' "$report" | sed '1d;$d' | LC_ALL=C sort)
 assert_eq "$environ" "PATH=/usr/sbin:/usr/bin:/sbin:/bin
 POLYNS_INSTANCE=/var/tmp/inst/alice
+POLYNS_INSTANCE_FD=5
 POLYNS_NEWLY_CREATED=1
 POLYNS_POLYDIR=/tmp
-POLYNS_USER=alice" "10. the script's environment is exactly the documented five variables"
+POLYNS_USER=alice" "10. the script's environment is exactly the documented six variables"
 assert_contains "$(cat "$report")" "id: root" "10. the script's id is the system's (runs as root)"
 [[ ! -e $work/alice-tool-ran ]] || fail "10. a tool from alice's PATH ran in the init script"
 [[ ! -e $work/alice-env-file-ran ]] || fail "10. alice's BASH_ENV/ENV file was read"
 pass "10. none of alice's tools or env files ran"
 sed 's/^/  | /' "$work/fds"
 fds=$(awk '$(NF - 1) == "->" {print $(NF - 2), $NF}' "$work/fds")
-script_fds=$(printf '%s\n' "$fds" | awk '$1 > 2' | grep -v ' /etc/security/namespace.init$' || true)
-assert_eq "$script_fds" "" "10. no fd beyond 0-2 except the script's own file (none of the caller's 7, 8, 9 or 5 extra)"
+script_fds=$(printf '%s\n' "$fds" | awk '$1 > 2' | grep -v -e ' /etc/security/namespace.init$' -e '^5 /var/tmp/inst/alice$' || true)
+assert_eq "$script_fds" "" "10. no fd beyond 0-2 except the script's own file and the instance on 5 (none of the caller's 7, 8, 9 or 5 extra)"
 assert_eq "$(printf '%s\n' "$fds" | awk '$1 == 0 {print $2}')" "/dev/null" "10. fd 0 is /dev/null (1 and 2: redirected by the script itself)"
 assert_eq "$(sed -n 's/^cwd: //p' "$report")" / "10. the script starts in /, not in the caller's cwd (alice's home)"
 

@@ -396,7 +396,7 @@ check_missing-template-not-created() {
     px instance_mode=mirror
     syslog_clear
     assert_eq "$(from compat-px alice /tmp)" "open failed" "polyns does not create a missing template"
-    assert_contains "$(module_log)" "polyns setup" "its log says how to create it"
+    assert_contains "$(module_log)" "mkdir -m 0755 /var/tmp/ns/tmp-inst" "its log says how to create it"
     lp
     lp_eq "$(from compat-lp alice /tmp)" /var/tmp/ns/tmp-inst/alice \
         "pam_namespace.so creates the missing instance parent"

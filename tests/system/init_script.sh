@@ -41,8 +41,8 @@ rm -f "$report"
 session --keep-open-fds 5 alice true
 unset POLYNS_LEAK
 out=$(cat "$report")
-assert_contains "$out" "args: /tmp /var/tmp/inst/alice 1 alice" "init: args polydir, instance, 1 (created), user"
-assert_contains "$out" "argc: 4" "init: exactly four arguments"
+assert_contains "$out" "args: /tmp /var/tmp/inst/alice 1 alice 1 1" "init: args polydir, instance, 1 (created), user, polydir path safe, instance path safe (Linux-PAM's \$5 \$6)"
+assert_contains "$out" "argc: 6" "init: exactly six arguments"
 assert_contains "$out" "polydir-owner: alice" "init: runs after the instance is mounted on the polydir"
 pgrp_line=$(printf '%s\n' "$out" | sed -n 's/^pgrp: //p')
 assert_eq "${pgrp_line% *}" "${pgrp_line#* }" "init: runs in its own process group ($pgrp_line)"
@@ -58,7 +58,7 @@ assert_contains "$out" "2 -> /dev/null" "init: stderr is /dev/null"
 
 rm -f "$report"
 session alice true
-assert_contains "$(cat "$report")" "args: /tmp /var/tmp/inst/alice 0 alice" "init: 0 when the instance already existed"
+assert_contains "$(cat "$report")" "args: /tmp /var/tmp/inst/alice 0 alice 1 1" "init: 0 when the instance already existed"
 
 # ------------------------------------------------------------- noinit
 rm -f "$report"

@@ -14,6 +14,9 @@
 //                       after it, and after pam_close_session on stderr, as
 //                       "polyns-pam-session: mntns <stage>=mnt:[N]"
 //   --no-cmd            open and close the session only
+//   --open-twice        call pam_open_session twice on the handle (each
+//                       result on stderr as "polyns-pam-session: open N: TEXT");
+//                       the session counts as open if either call succeeded
 //   --cmd-after-failed-open
 //                       when pam_open_session fails, run CMD all the same
 //                       (still exit 2): it shows the state the failure left
@@ -84,7 +87,7 @@ std::string mount_namespace() {
 
 int usage() {
     std::fprintf(stderr,
-                 "usage: %s [--threads] [--keep-open-fds N] [--print-ns] [--cmd-after-failed-open] SERVICE USER [--] CMD...\n"
+                 "usage: %s [--threads] [--keep-open-fds N] [--print-ns] [--open-twice] [--cmd-after-failed-open] SERVICE USER [--] CMD...\n"
                  "       %s [--threads] [--keep-open-fds N] [--print-ns] --no-cmd SERVICE USER\n",
                  program, program);
     return exit_usage;
@@ -150,6 +153,7 @@ int main(int argc, char** argv) {
     bool with_thread = false;
     bool print_ns = false;
     bool no_command = false;
+    bool open_twice = false;
     bool cmd_after_failed_open = false;
     long extra_fds = 0;
 
@@ -162,6 +166,8 @@ int main(int argc, char** argv) {
             print_ns = true;
         } else if (argument == "--cmd-after-failed-open") {
             cmd_after_failed_open = true;
+        } else if (argument == "--open-twice") {
+            open_twice = true;
         } else if (argument == "--no-cmd") {
             no_command = true;
         } else if (argument == "--keep-open-fds") {
@@ -213,6 +219,12 @@ int main(int argc, char** argv) {
         std::unique_ptr<IdleThread> second_thread;
         if (with_thread) second_thread = std::make_unique<IdleThread>();
         status = pam_open_session(handle, 0);
+    }
+    if (open_twice) {
+        std::fprintf(stderr, "%s: open 1: %s\n", program, pam_strerror(handle, status));
+        int second = pam_open_session(handle, 0);
+        std::fprintf(stderr, "%s: open 2: %s\n", program, pam_strerror(handle, second));
+        if (status != PAM_SUCCESS) status = second;
     }
     if (print_ns) std::fprintf(stderr, "%s: mntns after_open=%s\n", program, mount_namespace().c_str());
     if (status != PAM_SUCCESS) {

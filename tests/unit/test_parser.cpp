@@ -356,7 +356,13 @@ TEST_CASE("parser: flag create with and without parameters", "[parser][flags]") 
     CHECK(*r.create->owner == "root");
     CHECK(*r.create->group == "adm");
 
-    r = clean_rule("/tmp /x/ user:create=,0,");
+    // An owner without a mode parses, with a warning (issue 12 item 4: the
+    // mode is a fixed 0755, never the caller's umask; say so).
+    Diagnostic d = single_diagnostic("/tmp /x/ user:create=,0,", Severity::Warning);
+    CHECK(d.message.find("owner but no mode") != std::string::npos);
+    Config c = parse("/tmp /x/ user:create=,0,");
+    REQUIRE(c.rules.size() == 1);
+    r = c.rules[0];
     CHECK_FALSE(r.create->mode.has_value());
     CHECK(*r.create->owner == "0");
     CHECK_FALSE(r.create->group.has_value());

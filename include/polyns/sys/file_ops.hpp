@@ -40,6 +40,13 @@ Result<void> remove_empty_dir_at(int dir_fd, const std::string& name, const std:
 // `length` characters of [A-Za-z0-9] from getrandom(2).
 Result<std::string> random_name_suffix(std::size_t length);
 
+// Who besides root may search (execute) the directory `fd` (O_PATH will do),
+// judged with its POSIX ACL (libacl): "other", the owning group (any group,
+// root's too: it may have members) and every named user or group entry, as
+// the ACL mask lets them. Empty: nobody; else their description ("other",
+// "group 0", "ACL user:1002" ...).
+Result<std::string> who_else_can_search(int fd, const std::string& step, const std::string& path);
+
 // "0755", "1777": the permission bits as chmod takes them.
 std::string octal_mode(mode_t mode);
 

@@ -7,6 +7,7 @@
 
 #include "polyns/plan.hpp"
 #include "polyns/result.hpp"
+#include "polyns/sys/credentials.hpp"
 
 namespace polyns::sys {
 

@@ -57,6 +57,9 @@ TEST_CASE("tmpdir cleanup does not cross a mount inside the instance", "[engine]
         CollectingLog log;
         auto state = apply_plan(tmpdir_plan(), log);
         CHILD_REQUIRE_INFO(checks, state.ok(), state ? "" : state.error().message());
+        // The user's own directory (the removal acts with her rights: in a
+        // directory of root's she could remove nothing).
+        make_dir(tmp_dir() + "/a", 0755, 1001, 1001);
         make_dir(tmp_dir() + "/a/mnt", 0755);
         write_file(tmp_dir() + "/a/other", "x");
         CHILD_REQUIRE(checks, ::mount((scratch + "/outside").c_str(), (tmp_dir() + "/a/mnt").c_str(), nullptr, MS_BIND,

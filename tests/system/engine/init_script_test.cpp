@@ -20,7 +20,7 @@ namespace {
 
 const std::string report_script = R"SH(#!/bin/sh
 out=/run/polyns-engine-test/out
-echo "args:$1|$2|$3|$4|$#" > $out/args
+echo "args:$1|$2|$3|$4|$5|$6|$#" > $out/args
 env | sort > $out/env
 ls -l /proc/$$/fd/ > $out/fds
 echo "$$ $(cut -d' ' -f5 /proc/$$/stat)" > $out/pgrp
@@ -61,10 +61,10 @@ TEST_CASE("the init script gets the documented args, env, fds and its own proces
         auto state = apply_plan(plan_with_script(scratch + "/report.sh"), log);
         CHILD_REQUIRE_INFO(checks, state.ok(), state ? "" : state.error().message());
         std::string args = read_file(scratch + "/out/args");
-        CHILD_CHECK_INFO(checks, args == "args:" + tmp_dir() + "|" + tmp_template() + "/1001|1|alice|4\n", args);
+        CHILD_CHECK_INFO(checks, args == "args:" + tmp_dir() + "|" + tmp_template() + "/1001|1|alice|1|0|6\n", args);  // $6: the template is under the polydir
         std::string env = read_file(scratch + "/out/env");
         std::string expected_env = "PATH=/usr/sbin:/usr/bin:/sbin:/bin\nPOLYNS_INSTANCE=" + tmp_template() +
-                                   "/1001\nPOLYNS_NEWLY_CREATED=1\nPOLYNS_POLYDIR=" + tmp_dir() +
+                                   "/1001\nPOLYNS_INSTANCE_FD=5\nPOLYNS_NEWLY_CREATED=1\nPOLYNS_POLYDIR=" + tmp_dir() +
                                    "\nPOLYNS_USER=alice\n";
         // The shell adds PWD (and nothing else we did not give it).
         std::string env_without_pwd;
@@ -77,12 +77,13 @@ TEST_CASE("the init script gets the documented args, env, fds and its own proces
                                      contains(fds, "2 -> /dev/null"),
                          fds);
         CHILD_CHECK_INFO(checks, !contains(fds, "canary"), fds);
-        // Only 0-2, the script itself (3) and what the shell opens for itself
-        // (its script file, the redirection to out/fds).
+        // Only 0-2, the script itself (3), the instance (5) and what the shell
+        // opens for itself (its script file, the redirection to out/fds).
         std::istringstream fd_lines(fds);
         for (std::string line; std::getline(fd_lines, line);) {
             if (line.rfind("total", 0) == 0 || line.empty()) continue;
-            bool ok = contains(line, "/dev/null") || contains(line, "/report.sh") || contains(line, "/out/fds");
+            bool ok = contains(line, "/dev/null") || contains(line, "/report.sh") || contains(line, "/out/fds") ||
+                      contains(line, " 5 -> " + tmp_template() + "/1001");
             CHILD_CHECK_INFO(checks, ok, "unexpected fd: " + line);
         }
         std::istringstream pg(read_file(scratch + "/out/pgrp"));
@@ -106,7 +107,7 @@ TEST_CASE("the init script is told 0 for an existing instance", "[engine][init]"
         auto state = apply_plan(plan_with_script(scratch + "/report.sh"), log);
         CHILD_REQUIRE_INFO(checks, state.ok(), state ? "" : state.error().message());
         std::string args = read_file(scratch + "/out/args");
-        CHILD_CHECK_INFO(checks, contains(args, "|0|alice|4"), args);
+        CHILD_CHECK_INFO(checks, contains(args, "|0|alice|1|0|6"), args);
     });
 }
 

@@ -217,7 +217,8 @@ TEST_CASE("create= makes a missing polydir by fd, with mode and owner", "[engine
         struct stat p = lstat_of(scratch + "/home/alice/tmp");
         CHILD_CHECK(checks, S_ISDIR(p.st_mode) && p.st_uid == 1001 && p.st_gid == 1001 && (p.st_mode & 07777) == 0750);
         struct stat q = lstat_of(scratch + "/made/here");
-        CHILD_CHECK_INFO(checks, (q.st_mode & 07777) == 0750, "default mode is 0777 & ~umask(027)");
+        // The default mode is a fixed 0755, never the caller's umask (issue 12).
+        CHILD_CHECK_INFO(checks, (q.st_mode & 07777) == 0755, "default mode is 0755 whatever the umask (027)");
     });
 }
 
@@ -258,7 +259,8 @@ TEST_CASE("tmpdir instances get a unique name and are removed at close", "[engin
         CHILD_CHECK(checks, m.remove_on_close);
         CHILD_CHECK_INFO(checks, m.instance_name.size() == 12 && m.instance_name.rfind("alice-", 0) == 0, m.instance_name);
         CHILD_CHECK(checks, m.instance == tmp_template() + "/" + m.instance_name);
-        make_dir(tmp_dir() + "/a/b/c", 0755, 1001, 1001);
+        // Her own tree (the removal acts with her rights).
+        for (const char* dir : {"/a", "/a/b", "/a/b/c"}) make_dir(tmp_dir() + dir, 0755, 1001, 1001);
         write_file(tmp_dir() + "/a/b/c/file", "x");
         auto closed = close_session(*state, log);
         CHILD_CHECK_INFO(checks, closed.ok(), closed ? "" : closed.error().message());

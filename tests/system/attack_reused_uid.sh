@@ -1,0 +1,95 @@
+#!/bin/bash
+# Issue 12, item 8 (DESIGN invariant 15): a reused uid or name never inherits
+# a deleted account's instance. As an admin does it: bob (1002) is deleted
+# and carol created with uid 1002 (userdel/useradd); later carol is deleted
+# and a new carol made with another uid. The module records whose each
+# instance is when it makes it (trusted.polyns.owner, which users can neither
+# read nor forge) and moves another account's instance aside
+# (TEMPLATE/.polyns-moved-aside/, root:root 0700, logged with the way back),
+# then makes a new one. Kept: a renamed account (usermod -l: same uid, same
+# home directory) and instances made before records existed (adopted, then
+# recorded).
+source "$(dirname "$0")/lib/harness.sh"
+harness_enter "$@"
+source "$(dirname "$0")/lib/module.sh"
+require_module
+add_standard_users
+use_module
+make_template /tmp/user_tmpl
+make_template /var/tmp/user_tmpl
+write_conf <<'EOF'
+/tmp      /tmp/user_tmpl/%{UID}      user
+/var/tmp  /var/tmp/user_tmpl/%{USER} user
+EOF
+
+# del_user NAME: as userdel does (the account files are bind mounts: rewritten in place).
+del_user() {
+    local f tmp
+    for f in /etc/passwd /etc/shadow /etc/group /etc/gshadow; do
+        tmp=$(grep -v "^$1:" "$f" || true)
+        printf '%s\n' "$tmp" >"$f"
+    done
+}
+# login USER: what the user's /tmp and /var/tmp show.
+login() { session "$1" sh -c 'ls -A /tmp; echo --; ls -A /var/tmp'; }
+record() { getfattr --absolute-names --only-values -n trusted.polyns.owner "$1" 2>/dev/null || true; }
+
+# ----------------------------------------- bob's files, then bob is deleted
+session bob sh -c 'setpriv --reuid=bob --regid=bob --clear-groups sh -c "echo bob-tmp >/tmp/bob-file; echo bob-vartmp >/var/tmp/bob-file"'
+del_user bob
+rm -rf /home/bob
+add_user carol 1002
+
+# ---------------------------------- carol, with bob's uid, logs in first
+syslog_clear
+out=$(login carol)
+assert_not_contains "$out" bob-file "8.uid: carol (uid 1002 after bob) does not see bob's files"
+assert_eq "$(ls -A /tmp/user_tmpl/1002)" "" "8.uid: carol's /tmp instance is new and empty"
+assert_contains "$(record /tmp/user_tmpl/1002)" "user=carol" "8.uid: carol's instance is recorded as hers"
+aside=/tmp/user_tmpl/.polyns-moved-aside
+assert_eq "$(stat -c '%U %G %a' "$aside")" "root root 700" "8.uid: the moved-aside directory is root-only"
+moved=$(find "$aside" -mindepth 1 -maxdepth 1 -name '1002.uid1002.*')
+[[ -n $moved ]] || fail "8.uid: bob's instance is not in $aside"
+assert_eq "$(cat "$moved/bob-file") $(stat -c %u "$moved/bob-file")" "bob-tmp 1002" "8.uid: bob's files are kept, as they were"
+assert_contains "$(record "$moved")" "uid=1002 " "8.record: bob's instance was recorded with his uid"
+assert_contains "$(record "$moved")" "user=bob" "8.record: ... and his name"
+assert_contains "$(getfattr --absolute-names --only-values -n trusted.polyns.moved_aside "$moved")" "for=carol" \
+    "8.uid: what was moved aside is marked (for gc)"
+syslog_settle
+assert_contains "$(polyns_log warning)" "moved aside to $moved" "8.uid: a warning says where it went"
+assert_contains "$(polyns_log warning)" "setfattr -x trusted.polyns.owner" "8.uid: ... and how to put it back"
+
+# ------------------- carol is deleted, a new carol (uid 1005) takes the name
+session carol sh -c 'setpriv --reuid=carol --regid=carol --clear-groups sh -c "echo carol1-vartmp >/var/tmp/carol-file"'
+del_user carol
+rm -rf /home/carol
+add_user carol 1005
+out=$(login carol)
+assert_not_contains "$out" carol-file "8.name: the new carol (uid 1005) does not see the old carol's %{USER} instance"
+assert_eq "$(stat -c '%u' /var/tmp/user_tmpl/carol)" 1005 "8.name: her /var/tmp instance is new and hers"
+[[ -n $(find /var/tmp/user_tmpl/.polyns-moved-aside -name 'carol.uid1002.*') ]] ||
+    fail "8.name: the old carol's instance was not moved aside"
+pass "8.name: the old carol's instance was moved aside"
+
+# ---------------------------------- a renamed account keeps its instance
+session carol sh -c 'setpriv --reuid=carol --regid=carol --clear-groups sh -c "echo carol2-tmp >/tmp/carol2-file"'
+# usermod -l cara carol: same uid, same home.
+for f in /etc/passwd /etc/shadow; do
+    tmp=$(sed 's/^carol:/cara:/' "$f")
+    printf '%s\n' "$tmp" >"$f"
+done
+syslog_clear
+out=$(login cara)
+assert_contains "$out" carol2-file "8.rename: cara (carol renamed: same uid and home) keeps her files"
+assert_contains "$(record /tmp/user_tmpl/1005)" "user=cara" "8.rename: the record follows the new name"
+syslog_settle
+assert_contains "$(polyns_log info)" "under another name" "8.rename: the module says so"
+
+# ------------------------ an instance made before records existed: adopted
+install -d -o alice -g alice -m 0700 /tmp/user_tmpl/1001
+echo old >/tmp/user_tmpl/1001/alice-old && chown alice:alice /tmp/user_tmpl/1001/alice-old
+assert_eq "$(record /tmp/user_tmpl/1001)" "" "8.adopt: no record before"
+out=$(login alice)
+assert_contains "$out" alice-old "8.adopt: alice's unrecorded instance is still hers"
+assert_contains "$(record /tmp/user_tmpl/1001)" "user=alice" "8.adopt: ... and recorded from now on"
+pass "attack-reused-uid"
