@@ -291,11 +291,10 @@ Result<void> close_persistent_session(const SessionState& state, Log& log) {
     if (!dir) return dir.error().err == ENOENT ? Result<void>() : Result<void>(dir.error());
     auto lock = sys::lock_in_directory(dir->get(), pin + ".lock");
     if (!lock) return lock.error();
-    auto others = sys::processes_in_namespace(link.ns, ::getpid());
+    auto others = sys::other_process_in_namespace(link.ns, ::getpid());
     if (!others) return others.error();
-    if (*others > 0) {
-        log.debug("persist: " + std::to_string(*others) + " other process(es) in the namespace of " + state.user +
-                  "; the pin stays");
+    if (*others) {
+        log.debug("persist: another process is in the namespace of " + state.user + "; the pin stays");
         return {};
     }
     auto text = sys::read_small_file(dir->get(), record_name(pin), kMaxRecordSize);
@@ -337,7 +336,12 @@ Result<void> close_persistent_session(const SessionState& state, Log& log) {
                             " is not root-owned and closed to others now; " + path + " left in place");
                 continue;
             }
-            auto left = sys::empty_and_remove_as(tmpl->get(), inst.name, path, link.uid, link.gid);
+            auto who = sys::credentials_of_uid(link.uid, link.gid);
+            if (!who) {
+                log.warning("persist_clean: " + who.error().message());
+                continue;
+            }
+            auto left = sys::empty_and_remove_as(tmpl->get(), inst.name, path, *who);
             if (!left) log.warning("persist_clean: " + left.error().message());
             else if (*left > 0) log.warning("persist_clean: " + path + " could not be emptied completely");
             else log.debug("persist_clean: removed " + path);

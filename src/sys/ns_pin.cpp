@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 
@@ -229,17 +230,23 @@ Result<void> remove_file_at(int dir_fd, const std::string& name) {
     return {};
 }
 
-Result<std::size_t> processes_in_namespace(const NamespaceId& ns, pid_t except) {
+Result<bool> other_process_in_namespace(const NamespaceId& ns, pid_t except) {
     UniqueFd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!proc) return make_error("count the namespace's processes", "/proc", "open", errno);
+    if (!proc) return make_error("look for the namespace's processes", "/proc", "open", errno);
     UniqueFd listing(::dup(proc.get()));
-    if (!listing) return make_error("count the namespace's processes", "/proc", "dup", errno);
+    if (!listing) return make_error("look for the namespace's processes", "/proc", "dup", errno);
     DIR* dir = ::fdopendir(listing.get());
-    if (dir == nullptr) return make_error("count the namespace's processes", "/proc", "fdopendir", errno);
+    if (dir == nullptr) return make_error("look for the namespace's processes", "/proc", "fdopendir", errno);
     listing.release();
-    std::size_t count = 0;
-    errno = 0;
-    while (struct dirent* e = ::readdir(dir)) {
+    bool found = false;
+    int err = 0;
+    for (;;) {
+        errno = 0;  // readdir leaves errno alone at the end: reset before each call
+        struct dirent* e = ::readdir(dir);
+        if (e == nullptr) {
+            err = errno;
+            break;
+        }
         char* end = nullptr;
         long pid = std::strtol(e->d_name, &end, 10);
         if (end == e->d_name || *end != '\0' || pid <= 0 || pid == except) continue;
@@ -247,13 +254,14 @@ Result<std::size_t> processes_in_namespace(const NamespaceId& ns, pid_t except) 
         const std::string link = std::string(e->d_name) + "/ns/mnt";
         // Gone meanwhile, or a zombie: not a process that uses the namespace.
         if (::fstatat(proc.get(), link.c_str(), &st, 0) != 0) continue;
-        if (st.st_dev == ns.dev && st.st_ino == ns.ino) ++count;
-        errno = 0;
+        if (st.st_dev == ns.dev && st.st_ino == ns.ino) {
+            found = true;
+            break;
+        }
     }
-    int err = errno;
     ::closedir(dir);
-    if (err != 0) return make_error("count the namespace's processes", "/proc", "readdir", err);
-    return count;
+    if (err != 0) return make_error("look for the namespace's processes", "/proc", "readdir", err);
+    return found;
 }
 
 void change_directory_or_root(const std::string& path) {
@@ -272,9 +280,6 @@ std::string current_directory() {
 
 }  // namespace polyns::sys
 
-#include <grp.h>
-#include <sys/wait.h>
-
 #include "polyns/sys/remove_tree.hpp"
 
 namespace polyns::sys {
@@ -288,60 +293,21 @@ Result<void> detach_pin_directory_copy() {
     return detach_mount(dir->get(), pin_directory);
 }
 
-namespace {
-
-// In the child, as the user: remove every entry of the directory.
-int remove_entries(int dir_fd, const std::string& path) {
-    int listing = ::dup(dir_fd);
-    if (listing < 0) return 2;
-    DIR* dir = ::fdopendir(listing);
-    if (dir == nullptr) return 2;
-    std::vector<std::string> names;
-    while (struct dirent* e = ::readdir(dir)) {
-        std::string n = e->d_name;
-        if (n != "." && n != "..") names.push_back(n);
-    }
-    ::closedir(dir);
-    int status = 0;
-    for (const auto& n : names) {
-        struct stat st {};
-        if (::fstatat(dir_fd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-        if (!S_ISDIR(st.st_mode)) {
-            if (::unlinkat(dir_fd, n.c_str(), 0) != 0) status = 1;
-            continue;
-        }
-        auto report = remove_tree_at(dir_fd, n, path + "/" + n);
-        if (!report || !report->removed_root) status = 1;
-    }
-    return status;
-}
-
-}  // namespace
-
-Result<std::size_t> empty_and_remove_as(int parent_fd, const std::string& name, const std::string& path, uid_t uid,
-                                        gid_t gid) {
+Result<std::size_t> empty_and_remove_as(int parent_fd, const std::string& name, const std::string& path,
+                                        const Credentials& who) {
     const char* step = "clean the instance";
-    auto inst = open_below(parent_fd, name, O_RDONLY | O_DIRECTORY, step, path);
+    auto inst = open_below(parent_fd, name, O_PATH | O_DIRECTORY, step, path);
     if (!inst) return inst.error().err == ENOENT ? Result<std::size_t>(0) : Result<std::size_t>(inst.error());
     auto st = stat_fd(inst->get(), step, path);
     if (!st) return st.error();
     // Only the user's own instance: what she does not own is not hers to lose.
-    if (st->st_uid != uid) return make_error(step, path, "", EPERM, "not owned by the user; left in place");
-    pid_t pid = ::fork();
-    if (pid < 0) return make_error(step, path, "fork", errno);
-    if (pid == 0) {
-        if (::setgroups(0, nullptr) != 0 || ::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0)
-            ::_exit(3);
-        ::_exit(remove_entries(inst->get(), path));
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) return make_error(step, path, "waitpid", errno);
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) >= 2)
-        return make_error(step, path, "", EIO, "the cleaning process failed (status " + std::to_string(status) + ")");
+    if (st->st_uid != who.uid || who.uid == 0)
+        return make_error(step, path, "", EPERM, "not owned by the user; left in place");
+    auto report = remove_tree_as(who, parent_fd, name, path);
+    if (!report) return report.error();
+    if (report->removed_root) return std::size_t{0};
     if (::unlinkat(parent_fd, name.c_str(), AT_REMOVEDIR) != 0) {
-        if (errno == ENOTEMPTY || errno == EEXIST) return std::size_t{1};
+        if (errno == ENOTEMPTY || errno == EEXIST) return std::max<std::size_t>(report->kept.size(), 1);
         return make_error(step, path, "unlinkat", errno);
     }
     return std::size_t{0};

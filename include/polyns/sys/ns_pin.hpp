@@ -12,6 +12,7 @@
 #include <string>
 
 #include "polyns/result.hpp"
+#include "polyns/sys/credentials.hpp"
 #include "polyns/sys/unique_fd.hpp"
 
 namespace polyns::sys {
@@ -64,9 +65,10 @@ Result<void> write_small_file(int dir_fd, const std::string& name, const std::st
 Result<std::optional<std::string>> read_small_file(int dir_fd, const std::string& name, std::size_t max_size);
 Result<void> remove_file_at(int dir_fd, const std::string& name);
 
-// How many processes other than `except` have `ns` as their mount namespace
-// (a walk of /proc; processes that vanish meanwhile do not count).
-Result<std::size_t> processes_in_namespace(const NamespaceId& ns, pid_t except);
+// Whether a process other than `except` has `ns` as its mount namespace (a
+// walk of /proc that stops at the first; processes that vanish meanwhile do
+// not count).
+Result<bool> other_process_in_namespace(const NamespaceId& ns, pid_t except);
 
 // chdir to `path` walked without symlinks (open_path), "/" when that fails:
 // after setns() the kernel put the cwd at the namespace's root.
@@ -83,12 +85,11 @@ namespace polyns::sys {
 // users' namespaces alive. Nothing to do when there is no pin directory.
 Result<void> detach_pin_directory_copy();
 
-// Empties the directory NAME below `parent_fd` with the rights of uid/gid (a
-// child process that dropped to them removes every entry, fd-based as
-// remove_tree_at), then removes the empty directory itself as root. Returns
-// how many entries were left in place.
-Result<std::size_t> empty_and_remove_as(int parent_fd, const std::string& name, const std::string& path, uid_t uid,
-                                        gid_t gid);
+// Empties the directory NAME below `parent_fd` with `who`'s rights
+// (remove_tree_as), then removes the empty directory itself. Only a directory
+// `who` owns. Returns how many entries were left in place.
+Result<std::size_t> empty_and_remove_as(int parent_fd, const std::string& name, const std::string& path,
+                                        const Credentials& who);
 
 }  // namespace polyns::sys
 
