@@ -148,17 +148,28 @@ if ! as_user alice unshare -Urm true 2>/dev/null; then
 fi
 hold alice real
 real_ns=$HOLD_NS
-as_user alice unshare -Urm sleep 300 &
-evil_pid=$!
-for ((i = 0; i < 100; i++)); do
-    [[ $(pgrep -u alice -x sleep) ]] && break
-    sleep 0.05
-done
-evil=$(pgrep -u alice -n -x sleep)
-evil_ns=$(ns_inode "$evil")
-[[ $evil_ns != "$real_ns" ]] || fail "alice's own namespace differs"
 umount "$PINS/1001"
-mount --bind "/proc/$evil/ns/mnt" "$PINS/1001"
+# Namespace ids come from per-CPU batches (kernel 6.18): a namespace made on
+# one CPU may be "older" than the harness's and cannot be bound into it
+# (EINVAL). Alice makes hers on each CPU in turn until one can be.
+bound=
+for cpu in $(seq 0 $(($(nproc) - 1))) 0; do
+    as_user alice taskset -c "$cpu" unshare -Urm sleep 300 &
+    evil_pid=$!
+    for ((i = 0; i < 100; i++)); do
+        evil=$(pgrep -P "$evil_pid" -x sleep || pgrep -u alice -n -x sleep || true)
+        [[ -n $evil && $(ns_inode "$evil") != "$real_ns" ]] && break
+        sleep 0.05
+    done
+    evil_ns=$(ns_inode "$evil")
+    if mount --bind "/proc/$evil/ns/mnt" "$PINS/1001" 2>/dev/null; then
+        bound=1
+        break
+    fi
+    kill "$evil" "$evil_pid" 2>/dev/null || true
+done
+[[ -n $bound ]] || fail "could not bind a namespace alice made at her pin's path"
+[[ $evil_ns != "$real_ns" ]] || fail "alice's own namespace differs"
 # a record naming it, as if she could have written one
 sed -i "2s/.*/ns $(stat -L -c '%d %i' "/proc/$evil/ns/mnt")/" "$PINS/1001.rec"
 syslog_clear
@@ -167,7 +178,7 @@ refused=$(session_ns alice)
 syslog_settle
 assert_contains "$(polyns_log info)" "owned by another user namespace" "the line says why"
 assert_eq "$(pin_ns 1001)" "" "the refused pin is removed (the rebuilt session closed last)"
-kill "$evil_pid" 2>/dev/null || true
+kill "$evil" "$evil_pid" 2>/dev/null || true
 release "$HOLD_PID"
 
 # ------------------------------------------------- ssh and su share one view
