@@ -32,6 +32,11 @@ packages=(
     # POSIX ACLs: libacl for the template reachability check, setfacl and
     # getfattr (attr) for its tests and the instance records' (issue 12)
     libacl1-dev acl attr
+    # a PAM application with GLib threads like gdm-session-worker
+    # (tests/system/threaded_session.cpp); sudo -i in nested sessions
+    libglib2.0-dev sudo
+    # polyns's bash completion: its install directory and its test (issue 14)
+    bash-completion
 )
 
 missing=()

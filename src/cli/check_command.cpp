@@ -106,9 +106,17 @@ std::string joined(const std::vector<std::string>& items) {
 
 // "2 rules, 2 warnings, 0 errors in /etc/security/namespace.conf"
 std::string summary_line(const Config& config, const LoadOptions& load) {
+    // Files (and drop-in directories) that exist but were refused (untrusted,
+    // unreadable): they are not "no files", and the module refuses them too.
+    std::vector<std::string> refused;
+    for (const auto& d : config.diagnostics)
+        if (d.severity == Severity::Error && d.loc.line == 0) refused.push_back(d.loc.file);
     std::string where;
-    if (!config.files.empty()) {
+    if (!config.files.empty() || !refused.empty()) {
         where = joined(config.files);
+        if (!refused.empty())
+            where += std::string(where.empty() ? "" : "; ") + "refused: " + joined(refused) +
+                     " (pam_polyns.so refuses it too: every session fails)";
     } else if (load.only_file) {
         where = "no files (" + *load.only_file + " was not read)";
     } else {

@@ -8,10 +8,18 @@
 #include "commands.hpp"
 #include "polyns_build_config.h"
 
+namespace {
+bool is_subcommand(const CLI::App& app, const std::string& word) {
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+        if (sub->check_name(word)) return true;
+    return false;
+}
+}  // namespace
+
 int main(int argc, char** argv) {
     using namespace polyns::cli;
 
-    CLI::App app{"polyns: check and inspect per-user /tmp namespaces set up by pam_polyns.so",
+    CLI::App app{"polyns: set up, check, inspect and clean per-user /tmp namespaces of pam_polyns.so",
                  "polyns"};
     app.set_version_flag("--version", "polyns " POLYNS_VERSION);
     app.require_subcommand(1);
@@ -20,6 +28,10 @@ int main(int argc, char** argv) {
     int exit_status = exit_ok;
     register_check(app, exit_status);
     register_plan(app, exit_status);
+    register_status(app, exit_status);
+    register_setup(app, exit_status);
+    register_audit(app, exit_status);
+    register_gc(app, exit_status);
 
     if (argc <= 1) {
         std::fputs(app.help().c_str(), stderr);
@@ -37,7 +49,16 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         // Usage errors get one status of their own, whatever CLI11 calls them,
         // so scripts can tell "bad command line" from "bad configuration".
+        // CLI11 says "A subcommand is required" for a word it does not know:
+        // say what happened instead.
+        if (argc > 1 && argv[1][0] != '-' && !is_subcommand(app, argv[1])) {
+            std::fprintf(stderr, "polyns: unknown subcommand '%s' (known: check, plan, status, setup, audit, gc; see polyns --help)\n",
+                         argv[1]);
+            return exit_usage;
+        }
         app.exit(e);
+        // audit follows the convention of compliance checks: 2 is a usage error.
+        if (app.got_subcommand("audit")) return exit_errors;
         return exit_usage;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "polyns: internal error: %s\n", e.what());

@@ -12,6 +12,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -22,6 +23,13 @@
 #include "polyns/options.hpp"
 #include "polyns/pam_service.hpp"
 #include "polyns/plan.hpp"
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "polyns/sys/admin_ops.hpp"
+#include "polyns/sys/file_ops.hpp"
+#include "polyns/sys/mountinfo.hpp"
+#include "polyns/sys/path.hpp"
 #include "polyns/sys/selinux.hpp"
 #include "polyns/sys/trusted_file.hpp"
 #include "polyns/sys/users.hpp"
@@ -40,6 +48,7 @@ struct PlanRequest {
     std::string pam_dir = "/etc/pam.d";
     bool json = false;
     bool skip_trust_check = false;
+    bool config_only = false;
     std::string selinux_context;  // the user's context as pam_selinux would set it
 };
 
@@ -294,6 +303,9 @@ struct PlanReport {
     std::optional<Plan> plan;
     std::vector<SkippedRule> config_skipped;
     std::vector<std::string> verdicts;  // why the module would refuse the session
+    std::map<std::string, std::vector<std::string>> disk;  // polydir -> what is on disk now
+    std::map<std::string, unsigned long> effective_flags;  // polydir -> flags the mount will have
+    std::map<std::string, std::string> flags_origin;       // polydir -> "inherited from ..."
     std::optional<Error> error;          // planning / lookup failed
     int exit_status = exit_ok;
 };
@@ -312,6 +324,85 @@ std::vector<SkippedRule> all_skipped(const PlanReport& r) {
         return fa != fb ? fa < fb : a.source.line < b.source.line;
     });
     return out;
+}
+
+
+// The on-disk state the session will meet, judged as the engine does
+// (src/engine/pin.cpp): a missing or someone else's template, an instance of
+// the wrong owner or mode, a symlink where the instance should be: each one
+// fails every login, so `plan` says so and exits 2 with the fix.
+void inspect_disk(PlanReport& r, const MountStep& s, const std::vector<sys::MountEntry>* table) {
+    std::vector<std::string>& facts = r.disk[s.polydir];
+    auto refuse = [&](const std::string& why) {
+        r.verdicts.push_back(s.polydir + ": " + why);
+        facts.push_back("REFUSED: " + why);
+    };
+    auto poly = sys::open_path(s.polydir, O_PATH | O_DIRECTORY, "open polydir");
+    if (!poly && !(poly.error().err == ENOENT && s.create_polydir))
+        refuse(poly.error().message() + (poly.error().err == ENOENT ? " (fix: create it, or add create= to its rule)" : ""));
+    unsigned long flags = s.mount_flags;
+    if (s.kind == MountKind::Tmpfs) {
+        r.effective_flags[s.polydir] = flags;
+        r.flags_origin[s.polydir] = "a new tmpfs: only the rule's flags";
+        return;
+    }
+    {
+        auto tfd = sys::open_path(s.template_dir, O_PATH | O_DIRECTORY, "open template");
+        if (!tfd) {
+            refuse(tfd.error().message() +
+                   (tfd.error().err == ENOENT ? " (fix: polyns setup, or mkdir -m 0755 " + s.template_dir + ")" : ""));
+        } else if (auto st = sys::stat_fd(tfd->get(), "stat template", s.template_dir); st) {
+            facts.push_back(fmt::format("template {} uid {} gid {} mode {}", s.template_dir, st->st_uid, st->st_gid,
+                                        octal(st->st_mode & 07777)));
+            if (st->st_uid != 0)
+                refuse(fmt::format("template {} is owned by uid {}, not root (fix: check who made it; chown root:root {})",
+                                   s.template_dir, st->st_uid, s.template_dir));
+            else if (!r.plan->ignore_instance_parent_mode && (st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+                refuse(fmt::format("template {} has mode {}: writable by group or other (fix: chmod 0755 {})",
+                                   s.template_dir, octal(st->st_mode & 07777), s.template_dir));
+            if (s.instance_kind == InstanceKind::Named) {
+                auto ifd = sys::open_below(tfd->get(), s.instance_name, O_PATH, "open instance", s.instance);
+                if (!ifd && ifd.error().err == ENOENT) {
+                    facts.push_back("instance " + s.instance + " does not exist yet: the first session creates it");
+                } else if (!ifd) {
+                    refuse(ifd.error().message() + " (fix: remove " + s.instance + "; the next session recreates it)");
+                } else if (auto ist = sys::stat_fd(ifd->get(), "stat instance", s.instance); ist) {
+                    std::string label = sys::file_label(s.instance);
+                    facts.push_back(fmt::format("instance {} exists: uid {} gid {} mode {}{}", s.instance, ist->st_uid,
+                                                ist->st_gid, octal(ist->st_mode & 07777),
+                                                label.empty() ? "" : " label " + label));
+                    if (!S_ISDIR(ist->st_mode))
+                        refuse("instance " + s.instance + " is not a directory (fix: remove it)");
+                    else if (!s.mirror_polydir &&
+                             (ist->st_uid != s.instance_owner.uid || ist->st_gid != s.instance_owner.gid ||
+                              (ist->st_mode & 07777) != (s.instance_owner.mode & 07777)))
+                        refuse(fmt::format("instance {} is {}:{} mode {}, the module expects {}:{} mode {} (fix: chown "
+                                           "{}:{} {} && chmod {} {}, or remove it if it is not the user's)",
+                                           s.instance, ist->st_uid, ist->st_gid, octal(ist->st_mode & 07777),
+                                           s.instance_owner.uid, s.instance_owner.gid, octal(s.instance_owner.mode),
+                                           s.instance_owner.uid, s.instance_owner.gid, s.instance,
+                                           octal(s.instance_owner.mode), s.instance));
+                }
+            }
+        }
+    }
+    // A bind mount keeps the per-mount flags of the mount it is taken from
+    // (both mount backends), and the rule's flags are added on top.
+    if (table != nullptr) {
+        const sys::MountEntry* best = nullptr;
+        const std::string& path = s.template_dir;
+        for (const auto& m : *table) {
+            const bool prefix = m.target == "/" || (path.compare(0, m.target.size(), m.target) == 0 &&
+                                                    (path.size() == m.target.size() || path[m.target.size()] == '/'));
+            if (prefix && (best == nullptr || m.target.size() >= best->target.size())) best = &m;
+        }
+        if (best != nullptr) {
+            flags |= best->vfs_flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY);
+            r.flags_origin[s.polydir] = "inherited from the mount on " + best->target + " (" + best->vfs_options + ")" +
+                                        (s.mount_flags ? " plus the rule's mntopts" : "");
+        }
+    }
+    r.effective_flags[s.polydir] = flags;
 }
 
 void print_text(const PlanReport& r) {
@@ -352,8 +443,13 @@ void print_text(const PlanReport& r) {
             put("  owner, mode    " + owner_text(s, p.identity));
             if (s.selinux) put("  label          " + label_text(s));
             if (s.create_polydir) put("  create polydir " + create_text(s));
-            const auto flags = flag_words(s.mount_flags);
-            put("  mount flags    " + (flags.empty() ? std::string("-") : joined(flags, ",")));
+            const auto eff = r.effective_flags.find(s.polydir);
+            const auto flags = flag_words(eff != r.effective_flags.end() ? eff->second : s.mount_flags);
+            const auto origin = r.flags_origin.find(s.polydir);
+            put("  mount flags    " + (flags.empty() ? std::string("-") : joined(flags, ",")) +
+                (origin != r.flags_origin.end() ? " (" + origin->second + ")" : ""));
+            if (auto d = r.disk.find(s.polydir); d != r.disk.end())
+                for (const auto& fact : d->second) put("  on disk        " + fact);
             if (s.kind == MountKind::Tmpfs) {
                 put("  tmpfs options  " + (s.fs_options.empty() ? std::string("-") : s.fs_options));
             }
@@ -422,7 +518,17 @@ void print_json(const PlanReport& r) {
     for (const auto& s : all_skipped(r)) doc["skipped"].push_back(skipped_json(s));
     if (r.plan) {
         const Plan& p = *r.plan;
-        for (const auto& s : p.steps) doc["steps"].push_back(step_json(s));
+        for (const auto& s : p.steps) {
+            Json step = step_json(s);
+            const auto eff = r.effective_flags.find(s.polydir);
+            step["rule_mount_flags"] = step["mount_flags"];
+            if (eff != r.effective_flags.end()) step["mount_flags"] = flag_words(eff->second);
+            const auto origin = r.flags_origin.find(s.polydir);
+            step["mount_flags_origin"] = origin != r.flags_origin.end() ? Json(origin->second) : Json(nullptr);
+            const auto d = r.disk.find(s.polydir);
+            step["on_disk"] = d != r.disk.end() ? Json(d->second) : Json::array();
+            doc["steps"].push_back(std::move(step));
+        }
         doc["notices"] = p.notices;
         doc["flags"] = {{"mount_private", p.mount_private},
                         {"unmount_previous", p.unmount_previous},
@@ -521,6 +627,11 @@ int run_plan(const PlanRequest& request) {
             auto plan = make_plan(r.config, *r.identity, r.options, names, context);
             if (plan) {
                 r.plan = std::move(plan.value());
+                if (!request.config_only) {
+                    auto table = sys::read_mount_table();
+                    for (const auto& step : r.plan->steps)
+                        inspect_disk(r, step, table ? &table.value() : nullptr);
+                }
                 if (selinux && !request.service.empty()) check_pam_selinux_order(r);
             } else {
                 r.error = plan.error();
@@ -556,6 +667,9 @@ void register_plan(CLI::App& app, int& exit_status) {
                      "Directory of PAM service files (default /etc/pam.d)")
         ->type_name("DIR");
     plan->add_flag("--json", request->json, "Print the plan as JSON");
+    plan->add_flag("--config-only", request->config_only,
+                   "Plan from the configuration alone: do not look at templates, instances and mounts on this host "
+                   "(for drafts and other machines' files)");
     plan->add_option("--selinux-context", request->selinux_context,
                      "With SELinux on: the user's context as pam_selinux would set it (default: the "
                      "user's default context)")

@@ -67,6 +67,11 @@ std::string mounts_differ(const Plan& plan, const PinRecord& record) {
         if (!fd) return step.polydir + ": " + fd.error().message();
         auto pos = sys::mount_position(fd->get(), "check the pinned namespace", step.polydir);
         if (!pos) return step.polydir + ": " + pos.error().message();
+        // An instance removed meanwhile (polyns gc, an admin) stays mounted as
+        // a deleted directory where nothing can be created: not joinable.
+        auto st = sys::stat_fd(fd->get(), "check the pinned namespace", step.polydir);
+        if (!st) return step.polydir + ": " + st.error().message();
+        if (st->st_nlink == 0) return step.polydir + ": its instance was removed";
         const PinRecord::Mounted& want = record.mounts[i];
         if (!pos->mount_id_known || !pos->is_mount_root || pos->mount_id != want.mount_id || pos->dev != want.dev ||
             pos->ino != want.ino)

@@ -24,9 +24,23 @@ namespace {
 constexpr int dir_rw = O_RDONLY | O_DIRECTORY;  // an fd fchown/fchmod accept
 constexpr int unique_name_attempts = 100;
 constexpr std::size_t unique_suffix_length = 6;
+constexpr unsigned template_lock_timeout_ms = 10000;  // gc holds it for one instance's removal
 
 std::string owner_text(uid_t uid, gid_t gid, mode_t mode) {
     return std::to_string(uid) + ":" + std::to_string(gid) + " mode " + sys::octal_mode(mode);
+}
+
+// The directory opened right after mkdirat(..., 0) must be the root-owned
+// mode 0 one just made: where others may write the parent, a directory
+// renamed onto the name in between is refused, never given away or used.
+Result<void> check_just_made(int fd, const std::string& step, const std::string& path, const std::string& hint) {
+    auto st = sys::stat_fd(fd, step, path);
+    if (!st) return st.error();
+    if (st->st_uid == 0 && (st->st_mode & 07777) == 0) return {};
+    return make_error(step, path, "", EBUSY,
+                      "was replaced by another directory (" + owner_text(st->st_uid, st->st_gid, st->st_mode & 07777) +
+                          ") while being created; not touching it",
+                      hint);
 }
 
 // --- polydir ---------------------------------------------------------------
@@ -36,7 +50,7 @@ Result<void> create_polydir(const MountStep& step, PinnedStep& pinned, Rollback&
     std::string parent_path, name;
     if (!sys::split_parent(step.polydir, parent_path, name))
         return make_error("create polydir", step.polydir, "", EINVAL, "has no parent directory");
-    auto parent = sys::open_path(parent_path, O_PATH | O_DIRECTORY, "open polydir parent");
+    auto parent = sys::open_path(parent_path, O_PATH | O_DIRECTORY, "open polydir parent", sys::Links::FollowRootOnly);
     if (!parent) return parent.error();
     mode_t mode = create.mode ? *create.mode : default_created_polydir_mode;
     // Made with mode 0 and root-owned, then given away: nobody can get in
@@ -56,14 +70,10 @@ Result<void> create_polydir(const MountStep& step, PinnedStep& pinned, Rollback&
         // directory onto the name between mkdirat and the open (say a
         // root-owned one of the admin's): only the root-owned mode 0
         // directory just made is given away, never what was swapped in.
-        auto st = sys::stat_fd(fd->get(), "create polydir", step.polydir);
-        if (!st) return st.error();
-        if (st->st_uid != 0 || (st->st_mode & 07777) != 0)
-            return make_error("create polydir", step.polydir, "", EBUSY,
-                              "was replaced by another directory (" +
-                                  owner_text(st->st_uid, st->st_gid, st->st_mode & 07777) +
-                                  ") while being created; not touching it",
-                              "find out who renames directories in " + parent_path);
+        if (auto r = check_just_made(fd->get(), "create polydir", step.polydir,
+                                     "find out who renames directories in " + parent_path);
+            !r)
+            return r.error();
         if (auto r = sys::set_owner(fd->get(), create.uid, create.gid, "create polydir", step.polydir); !r) {
             ::unlinkat(parent->get(), name.c_str(), AT_REMOVEDIR);
             return r.error();
@@ -81,7 +91,7 @@ Result<void> create_polydir(const MountStep& step, PinnedStep& pinned, Rollback&
 }
 
 Result<void> pin_polydir(const MountStep& step, PinnedStep& pinned, Rollback& rollback, Log& log) {
-    auto fd = sys::open_path(step.polydir, O_PATH | O_DIRECTORY, "open polydir");
+    auto fd = sys::open_path(step.polydir, O_PATH | O_DIRECTORY, "open polydir", sys::Links::FollowRootOnly);
     if (fd) {
         pinned.polydir_fd = std::move(*fd);
     } else if (fd.error().err == ENOENT && step.create_polydir) {
@@ -99,15 +109,45 @@ Result<void> pin_polydir(const MountStep& step, PinnedStep& pinned, Rollback& ro
 
 // --- template --------------------------------------------------------------
 
-Result<std::shared_ptr<sys::UniqueFd>> pin_template(const Plan& plan, const MountStep& step) {
+// A missing template (instance parent) is created as pam_namespace.so does:
+// only its last component, root:root mode 0000 (Linux-PAM's mode, which also
+// suits instance_mode=mirror). mkdirat on the parent's fd, then the new
+// directory is opened and must be the root-owned mode 0 one just made: where
+// others may write the parent, a directory renamed onto the name in between
+// is refused, never adopted. It is kept if the session fails later: an empty
+// root-only directory, as the admin's `polyns setup` would make it.
+Result<sys::UniqueFd> create_template(const std::string& path, Log& log) {
+    std::string parent_path, name;
+    if (!sys::split_parent(path, parent_path, name))
+        return make_error("create template", path, "", EINVAL, "has no parent directory");
+    auto parent = sys::open_path(parent_path, O_PATH | O_DIRECTORY, "open template parent", sys::Links::FollowRootOnly);
+    if (!parent) {
+        Error e = parent.error();
+        if (e.err == ENOENT)
+            e.hint = "only the last component of a template is created: mkdir -p -m 0755 " + parent_path;
+        return e;
+    }
+    auto made = sys::make_dir_at(parent->get(), name, 0, "create template", path);
+    if (!made && made.error().err != EEXIST) return made.error();
+    auto fd = sys::open_below(parent->get(), name, O_PATH | O_DIRECTORY, "open template", path);
+    if (!fd) return fd.error();
+    if (made) {
+        if (auto r = check_just_made(fd->get(), "create template", path,
+                                     "find out who renames directories in " + parent_path);
+            !r)
+            return r.error();
+        log.info("created missing template " + path + " (0:0 mode 0000)");
+    }
+    return fd;
+}
+
+Result<std::shared_ptr<sys::UniqueFd>> pin_template(const Plan& plan, const MountStep& step, Log& log) {
     const std::string& path = step.template_dir;
-    auto fd = sys::open_path(path, O_PATH | O_DIRECTORY, "open template");
+    auto fd = sys::open_path(path, O_PATH | O_DIRECTORY, "open template", sys::Links::FollowRootOnly);
+    if (!fd && fd.error().err == ENOENT) fd = create_template(path, log);
     if (!fd) {
         Error e = fd.error();
-        if (e.err == ENOENT)
-            e.hint = "mkdir -m 0755 " + path;
-        else if (e.err == ENOTDIR)
-            e.hint = path + " must be a directory: mkdir -m 0755 " + path;
+        if (e.err == ENOTDIR) e.hint = path + " must be a directory: mkdir -m 0755 " + path;
         return e;
     }
     auto st = sys::stat_fd(fd->get(), "open template", path);
@@ -207,15 +247,11 @@ Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& na
     // ignore_instance_parent_mode), the name may already lead to another
     // directory, say another user's instance: only the root-owned mode 0
     // directory just made is given away. Nothing is removed by name then.
-    auto st = sys::stat_fd(fd->get(), "create instance", path);
-    if (!st) return st.error();
-    if (st->st_uid != 0 || (st->st_mode & 07777) != 0)
-        return make_error("create instance", path, "", EBUSY,
-                          "was replaced by another directory (" +
-                              owner_text(st->st_uid, st->st_gid, st->st_mode & 07777) +
-                              ") while being created; not touching it",
-                          "make the template writable by root only: chmod 0755 " +
-                              path.substr(0, path.size() - name.size()));
+    if (auto r = check_just_made(fd->get(), "create instance", path,
+                                 "make the template writable by root only: chmod 0755 " +
+                                     path.substr(0, path.size() - name.size()));
+        !r)
+        return r.error();
     // Labelled before anyone else can use it (DESIGN invariant 14).
     if (auto r = label_new_instance(fd->get(), label, path); !r) {
         ::unlinkat(template_fd, name.c_str(), AT_REMOVEDIR);
@@ -479,9 +515,15 @@ Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& r
     if (auto r = pin_polydir(step, pinned, rollback, log); !r) return r.error();
     if (step.kind == MountKind::Bind) {
         if (auto r = check_mirrored_owner(plan, step, pinned.polydir_st); !r) return r.error();
-        auto tmpl = pin_template(plan, step);
+        auto tmpl = pin_template(plan, step, log);
         if (!tmpl) return tmpl.error();
         pinned.template_fd = std::move(*tmpl);
+        // Before the instance is looked at: gc must not remove it between
+        // here and the mount (it would be mounted deleted, or emptied).
+        auto lock = sys::lock_template(pinned.template_fd->get(), step.template_dir, sys::LockKind::Shared,
+                                       template_lock_timeout_ms);
+        if (!lock) return lock.error();
+        pinned.template_lock = std::make_shared<sys::TemplateLock>(std::move(*lock));
         if (auto r = check_mirrored_reach(plan, step, pinned.polydir_st, pinned.template_fd->get()); !r)
             return r.error();
         auto label = instance_label(step, pinned);

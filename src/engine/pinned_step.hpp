@@ -10,6 +10,7 @@
 #include "polyns/engine.hpp"
 #include "polyns/plan.hpp"
 #include "polyns/result.hpp"
+#include "polyns/sys/run_state.hpp"
 #include "polyns/sys/unique_fd.hpp"
 
 namespace polyns::engine {
@@ -24,6 +25,9 @@ struct PinnedStep {
     struct stat polydir_st {};
     bool polydir_created = false;
     std::shared_ptr<sys::UniqueFd> template_fd;  // Bind only
+    // Held (shared) until the session's open returns, after its mounts: `polyns
+    // gc` takes it exclusively to remove an instance (sys/run_state.hpp).
+    std::shared_ptr<sys::TemplateLock> template_lock;  // Bind only
     sys::UniqueFd instance_fd;                   // Bind only; O_RDONLY|O_DIRECTORY
     std::string instance_name;                   // actual name (tmpdir: with its random suffix)
     std::string instance_path;                   // template_dir/instance_name, or "tmpfs"
@@ -58,6 +62,11 @@ Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& r
 // the plan's polydirs (steps and skipped rules) in this (new) namespace.
 // Returns the polydirs it unmounted.
 Result<std::vector<std::string>> unmount_previous(const Plan& plan, Log& log);
+
+// Whether the caller sits in an earlier session's view: the topmost mount on
+// one of the plan's polydirs (steps and skipped rules) looks polyinstantiated.
+// Nested sessions then detach those mounts first, as unmnt_remnt does.
+Result<bool> inside_earlier_session(const Plan& plan);
 
 // Whether the topmost mount on a polydir looks like polyinstantiation (ours or
 // Linux-PAM's): a bind of a subdirectory (mountinfo root != "/"), or a tmpfs

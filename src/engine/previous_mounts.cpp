@@ -1,6 +1,11 @@
-// unmnt_remnt / unmnt_only (su, runuser): the caller already lives in a
-// polyinstantiated namespace; in the new namespace, detach what is mounted on
-// each polydir before polyinstantiating for the new user.
+// Nested sessions (su, su -, sudo -i, runuser -l from inside a session), and
+// unmnt_remnt / unmnt_only: the caller already lives in a polyinstantiated
+// namespace; in the new namespace, detach what is mounted on each polydir
+// before polyinstantiating for the new user. Without the option this happens
+// whenever a polydir's topmost mount looks polyinstantiated: the templates
+// and instances are then resolved against the view the host has, never
+// inside the outer session's instance (a template under /tmp would be looked
+// up in alice's /tmp, which she controls).
 //
 // MNT_DETACH, not a plain umount: the caller's cwd or open files may well be
 // inside the old instance (su from a shell in /tmp), which makes umount fail
@@ -31,7 +36,7 @@ Result<bool> detach_top_instance(const std::string& polydir) {
     const sys::MountEntry& top = here->back();
     if (!looks_polyinstantiated({top.root, top.fstype, top.source})) return false;
     // The fd names the topmost mount's root; check it is the entry we judged.
-    auto fd = sys::open_path(polydir, O_PATH | O_DIRECTORY, "unmount previous instance on");
+    auto fd = sys::open_path(polydir, O_PATH | O_DIRECTORY, "unmount previous instance on", sys::Links::FollowRootOnly);
     if (!fd) return fd.error();
     auto pos = sys::mount_position(fd->get(), "unmount previous instance on", polydir);
     if (!pos) return pos.error();
@@ -61,6 +66,19 @@ std::vector<std::string> candidate_polydirs(const Plan& plan) {
     for (const MountStep& step : plan.steps) add(step.polydir);
     for (const SkippedRule& skipped : plan.skipped) add(skipped.polydir);
     return dirs;
+}
+
+Result<bool> inside_earlier_session(const Plan& plan) {
+    const std::vector<std::string> dirs = candidate_polydirs(plan);
+    if (dirs.empty()) return false;
+    auto table = sys::read_mount_table();
+    if (!table) return table.error();
+    for (const std::string& polydir : dirs) {
+        auto here = sys::mounts_at(*table, polydir);
+        if (!here.empty() && looks_polyinstantiated({here.back().root, here.back().fstype, here.back().source}))
+            return true;
+    }
+    return false;
 }
 
 Result<std::vector<std::string>> unmount_previous(const Plan& plan, Log& log) {

@@ -19,7 +19,7 @@ namespace {
 // under a polydir), so what is found must pass the template checks: a
 // user-made directory is not root-owned and is refused.
 Result<std::shared_ptr<sys::UniqueFd>> reopen_template(const MountedPolydir& m) {
-    auto fd = sys::open_path(m.template_dir, O_PATH | O_DIRECTORY, "open template");
+    auto fd = sys::open_path(m.template_dir, O_PATH | O_DIRECTORY, "open template", sys::Links::FollowRootOnly);
     if (!fd) return fd.error();
     auto st = sys::stat_fd(fd->get(), "open template", m.template_dir);
     if (!st) return st.error();
@@ -63,7 +63,7 @@ Result<void> unmount_by_path(const std::string& polydir) {
     if (here->empty()) return {};
     const sys::MountEntry& top = here->back();
     if (!engine::looks_polyinstantiated({top.root, top.fstype, top.source})) return {};
-    auto fd = sys::open_path(polydir, O_PATH | O_DIRECTORY, "unmount");
+    auto fd = sys::open_path(polydir, O_PATH | O_DIRECTORY, "unmount", sys::Links::FollowRootOnly);
     if (!fd) return fd.error();
     auto pos = sys::mount_position(fd->get(), "unmount", polydir);
     if (!pos) return pos.error();

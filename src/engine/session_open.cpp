@@ -1,7 +1,11 @@
 // apply_plan: DESIGN.md's engine. Order matters:
-//   1. nothing for an empty plan; refuse a multithreaded caller;
+//   1. nothing for an empty plan. A multithreaded caller (gdm-session-worker
+//      and its GLib threads) is served as pam_namespace.so serves it: only the
+//      calling thread moves (unshare also gives it its own fs context, so
+//      setns back works), and what it forks inherits the namespace;
 //   2. keep fds of the original namespace, root and cwd; unshare; / slave or private;
-//   3. unmnt_remnt/unmnt_only: detach the previous instances (in the new namespace);
+//   3. unmnt_remnt/unmnt_only, or a nested session (the caller sits in an
+//      earlier session's view): detach the previous instances (in the new namespace);
 //   4. pin every polydir, template, instance and script by fd (invariant 11);
 //   5. mount each step, then run its init script;
 //   any failure after 2 undoes what was done and setns()es back; if even
@@ -28,18 +32,6 @@ namespace {
 
 using engine::PinnedStep;
 using engine::Rollback;
-
-Result<void> refuse_threads() {
-    auto threads = sys::thread_count();
-    if (!threads) return threads.error();
-    if (*threads > 1)
-        return make_error("set up the namespace", "", "", 0,
-                          "the calling process has " + std::to_string(*threads) +
-                              " threads; unshare would move only one of them and setns back "
-                              "would fail, so multithreaded callers are refused",
-                          "open the PAM session before starting threads");
-    return {};
-}
 
 // mntopts= may carry per-mount flags in the fs option string too: split them
 // out with libmount so the flags go where flags go.
@@ -80,24 +72,24 @@ std::string flags_text(unsigned long flags) {
     return out.empty() ? "" : " (" + out + ")";
 }
 
-Result<SessionState> open_in_new_namespace(const Plan& plan, Rollback& rollback, Log& log) {
+Result<SessionState> open_in_new_namespace(const Plan& plan, bool nested, Rollback& rollback, Log& log) {
     SessionState state;
     state.user = plan.identity.user;
     state.namespace_changed = true;
     state.unmount_on_close = plan.unmount_on_close;
 
     auto propagation = plan.mount_private ? sys::Propagation::Private : sys::Propagation::Slave;
-    if (auto r = sys::set_propagation_recursive("/", propagation); !r) return r.error();
+    if (auto r = sys::set_namespace_propagation(propagation); !r) return r.error();
     log.debug(std::string("made / recursively ") + (plan.mount_private ? "private" : "slave"));
     // unshare copied every user's pin (persist): this namespace must not keep them alive.
     if (auto r = sys::detach_pin_directory_copy(); !r) return r.error();
 
-    if (plan.unmount_previous || plan.unmount_only) {
+    if (plan.unmount_previous || plan.unmount_only || nested) {
         auto unmounted = engine::unmount_previous(plan, log);
         if (!unmounted) return unmounted.error();
         state.unmounted_previous = std::move(*unmounted);
         if (!state.unmounted_previous.empty()) rollback.unmounted_previous();
-        if (plan.unmount_only) return state;
+        if (plan.unmount_only || plan.steps.empty()) return state;
     }
 
     // Pin everything before the first mount. Each mount point on the way is
@@ -150,14 +142,24 @@ Result<SessionState> open_in_new_namespace(const Plan& plan, Rollback& rollback,
 }  // namespace
 
 Result<SessionState> apply_plan(const Plan& plan, Log& log) {
-    if (plan.empty()) {
+    // A nested session (su - bob, sudo -i, runuser -l from inside alice's
+    // session) starts from alice's view: her instances sit on the polydirs,
+    // and a template below one of them would be looked up inside her
+    // instance. Such a session detaches them first, as unmnt_remnt does.
+    bool nested = false;
+    if (!plan.unmount_previous && !plan.unmount_only && (!plan.steps.empty() || !plan.skipped.empty())) {
+        auto inside = engine::inside_earlier_session(plan);
+        if (!inside) return inside.error();
+        nested = *inside;
+    }
+    if (plan.empty() && !nested) {
         SessionState state;
         state.user = plan.identity.user;
         log.debug("nothing to polyinstantiate for " + plan.identity.user + "; namespace unchanged");
         return state;
     }
+    if (nested) log.debug("the caller is inside an earlier session: its polydir mounts are detached first");
     if (auto r = engine::validate_plan(plan); !r) return r.error();
-    if (auto r = refuse_threads(); !r) return r.error();
 
     auto original_ns = sys::open_mount_namespace();
     if (!original_ns) {
@@ -180,7 +182,7 @@ Result<SessionState> apply_plan(const Plan& plan, Log& log) {
     // thing it records was done.
     rollback.reserve(3 * plan.steps.size());
     log.debug("unshared the mount namespace");
-    auto state = open_in_new_namespace(plan, rollback, log);
+    auto state = open_in_new_namespace(plan, nested, rollback, log);
     if (!state) {
         Error error = std::move(state.error());
         const Rollback::Outcome undone = rollback.undo();

@@ -16,6 +16,7 @@
 #include "polyns/options.hpp"
 #include "polyns/persist.hpp"
 #include "polyns/plan.hpp"
+#include "polyns/sys/run_state.hpp"
 #include "polyns/sys/users.hpp"
 #include "selinux_state.hpp"
 #include "session_data.hpp"
@@ -80,6 +81,10 @@ void report_failure(PamLog& log, const SessionLabel& who, const char* what, cons
     if (!error.polydir.empty()) line += "polydir " + error.polydir + ": ";
     line += error.message();
     log.error(line);
+    // Kept root-only under /run for `polyns status USER`: without /dev/log
+    // the syslog line is lost, and the user only saw libpam's generic words.
+    if (auto r = sys::record_last_failure(who.user, who.service, line); !r)
+        log.warning("cannot record the failure for polyns status: " + r.error().message());
 }
 
 // With SELinux on, a failed open names the policy's polyinstantiation
@@ -191,15 +196,27 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
         return PAM_SERVICE_ERR;
     }
 
-    // One handle, one session: a second open would replace the first's
-    // state, so its tmpdir instance would never be removed and its mount stay
-    // under the new one (and a failed second open would leave close nothing
-    // to do). Refused; the first session stays as it is, and close closes it.
+    // Reached again on a handle that holds a polyns session: a second
+    // pam_polyns line in the stack (the pam-auth-update profile in
+    // common-session plus a line an admin added to su) or a second
+    // pam_open_session; the module cannot tell the two apart. The first
+    // session's state is never replaced (its tmpdir instance would never be
+    // removed, its mount would stay under a second one, a failed second open
+    // would leave close nothing to do). For the same user the session is set
+    // up already: nothing more to do. For another user it is refused: her
+    // processes would run in the first user's view.
     if (const SessionState* open = find_session_state(pamh); open != nullptr) {
-        log.error("session for " + who.text() +
-                  " failed: this PAM handle already holds an open polyns session (for " + open->user +
-                  "); one handle opens one session (fix: the application must call pam_close_session first)");
-        return PAM_SESSION_ERR;
+        if (open->user != who.user) {
+            log.error("session for " + who.text() +
+                      " failed: this PAM handle already holds an open polyns session for " + open->user +
+                      "; one handle opens one user's session (fix: the application must call "
+                      "pam_close_session before changing PAM_USER)");
+            return PAM_SESSION_ERR;
+        }
+        log.notice("session for " + who.text() +
+                   ": already set up by pam_polyns on this handle (a second pam_polyns line in the stack, "
+                   "or a second pam_open_session); nothing more to do");
+        return PAM_SUCCESS;
     }
 
     const bool selinux = selinux_enabled();
@@ -244,7 +261,7 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
     }
     report_plan(*plan, log);
 
-    if (plan->empty()) {
+    if (plan->empty() && plan->skipped.empty()) {
         // Nothing configured for this user: the process keeps the namespace it has.
         if (options.persist || options.persist_clean) drop_stale_pin(identity->uid, log);
         log.debug("session for " + who.text() + ": nothing to do, namespace unchanged");
@@ -263,6 +280,12 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
         report_failure(log, who, "session", with_selinux_boolean(state.error(), selinux));
         // Even the rollback failed and the process must not go on (SECURITY.md).
         return state.error().caller_unsafe ? PAM_ABORT : PAM_SESSION_ERR;
+    }
+    if (!state->namespace_changed) {
+        // Rules skipped for this user and no earlier session to leave.
+        forget_session_state(pamh);
+        log.debug("session for " + who.text() + ": nothing to do, namespace unchanged");
+        return PAM_SUCCESS;
     }
     *stored = std::move(*state);
     // The session is set up and recorded: failing to describe it must not
@@ -289,7 +312,8 @@ int close_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
         log.debug("close for " + who.text() + ": no session state, nothing to do");
         return PAM_SUCCESS;
     }
-    if (who.user.empty()) who.user = state->user;
+    // The session closed is the one the state holds, whatever PAM_USER says now.
+    who.user = state->user;
 
     auto closed = state->persist ? close_persistent_session(*state, log) : polyns::close_session(*state, log);
     forget_session_state(pamh);

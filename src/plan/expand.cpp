@@ -63,6 +63,13 @@ Result<Expansion> expand_variables(std::string_view raw, const Identity& who) {
                 return expand_error(raw, "home directory '" + who.home + "' of " + who.user +
                                              " is not an absolute path");
             }
+            // A home of "/" (a directory service's placeholder) would make
+            // $HOME rules act on the root directory, and a missing template
+            // there would be created in it.
+            if (who.home.find_first_not_of('/') == std::string::npos) {
+                return expand_error(raw, "home directory '" + who.home + "' of " + who.user +
+                                             " is the root directory");
+            }
             out.text += who.home;
             out.uses_home = true;
             // The home's own components end any earlier component.

@@ -50,7 +50,7 @@ const char* mount_backend_name(MountBackend backend) {
     return "?";
 }
 
-std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+std::string fd_path(int fd) { return "/proc/thread-self/fd/" + std::to_string(fd); }
 
 Result<UniqueFd> bind_mount(int source_fd, int target_fd, unsigned long ms_flags,
                             const std::string& source_path, const std::string& target_path) {

@@ -61,7 +61,7 @@ struct MountIdentity {
     std::optional<std::uint64_t> magic;
     std::optional<std::string> options;  // the superblock's ("user_id=1001,group_id=1001,allow_other")
     std::uint32_t old_id = 0;            // mountinfo's id, when statmount gave one
-    std::string source;                  // which call said it: statmount or /proc/self/mountinfo
+    std::string source;                  // which call said it: statmount or /proc/thread-self/mountinfo
 };
 
 bool is_fuse(const MountIdentity& m) {
@@ -157,7 +157,7 @@ Asked ask_mount_table(std::optional<std::uint32_t> old_id, dev_t dev, MountIdent
         if (!match) continue;
         out.fstype = e.fstype;
         out.options = e.fs_options;
-        out.source = "/proc/self/mountinfo";
+        out.source = "/proc/thread-self/mountinfo";
         return Asked::Answered;
     }
     err = ENOENT;
@@ -184,7 +184,7 @@ Result<MountIdentity> identify(int fd, const MountProbe& probe, const std::strin
             // A FUSE mount on 6.8-6.10: its user_id= is in the mount table.
             MountIdentity listed;
             if (ask_mount_table(m.old_id, 0, listed, err) != Asked::Answered)
-                return unknown_mount(step, path, mount_point, "/proc/self/mountinfo", err);
+                return unknown_mount(step, path, mount_point, "/proc/thread-self/mountinfo", err);
             m.options = listed.options;
             return m;
         }
@@ -194,13 +194,13 @@ Result<MountIdentity> identify(int fd, const MountProbe& probe, const std::strin
             return unknown_mount(step, path, mount_point, "statx", errno);
         if ((stx.stx_mask & STATX_MNT_ID) == 0) return unknown_mount(step, path, mount_point, "statx", ENOSYS);
         if (ask_mount_table(static_cast<std::uint32_t>(stx.stx_mnt_id), 0, m, err) != Asked::Answered)
-            return unknown_mount(step, path, mount_point, "/proc/self/mountinfo", err);
+            return unknown_mount(step, path, mount_point, "/proc/thread-self/mountinfo", err);
         return m;
     }
     std::optional<std::uint32_t> old_id;
     if (probe.id_kind == MountProbe::IdKind::Old) old_id = static_cast<std::uint32_t>(probe.mount_id);
     if (ask_mount_table(old_id, probe.dev, m, err) != Asked::Answered)
-        return unknown_mount(step, path, mount_point, "/proc/self/mountinfo", err);
+        return unknown_mount(step, path, mount_point, "/proc/thread-self/mountinfo", err);
     return m;
 }
 

@@ -81,9 +81,13 @@ Result<std::vector<MountEntry>> read_mount_table(const std::string& mountinfo_pa
 Result<std::vector<MountEntry>> mounts_at(const std::string& target) {
     auto table = read_mount_table();
     if (!table) return table.error();
+    return mounts_at(*table, target);
+}
+
+std::vector<MountEntry> mounts_at(const std::vector<MountEntry>& table, const std::string& target) {
     std::vector<MountEntry> here;
-    for (auto& e : *table)
-        if (e.target == target) here.push_back(std::move(e));
+    for (const auto& e : table)
+        if (e.target == target) here.push_back(e);
     // Stack order: the bottom one's parent is not at this mount point; each
     // next one's parent is the previous one.
     std::vector<MountEntry> ordered;

@@ -13,8 +13,10 @@
 namespace polyns::sys {
 
 Result<UniqueFd> open_mount_namespace() {
-    UniqueFd fd(::open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC));
-    if (!fd) return make_error("open mount namespace", "/proc/self/ns/mnt", "open", errno);
+    // thread-self: in a thread other than the leader, /proc/self is the
+    // leader's, whose namespace may differ from this thread's.
+    UniqueFd fd(::open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC));
+    if (!fd) return make_error("open mount namespace", "/proc/thread-self/ns/mnt", "open", errno);
     return fd;
 }
 
@@ -26,8 +28,8 @@ Result<ino_t> namespace_inode(int ns_fd) {
 
 Result<ino_t> current_mount_namespace_inode() {
     struct stat st {};
-    if (::stat("/proc/self/ns/mnt", &st) != 0)
-        return make_error("stat mount namespace", "/proc/self/ns/mnt", "stat", errno);
+    if (::stat("/proc/thread-self/ns/mnt", &st) != 0)
+        return make_error("stat mount namespace", "/proc/thread-self/ns/mnt", "stat", errno);
     return st.st_ino;
 }
 
@@ -43,6 +45,46 @@ Result<void> enter_mount_namespace(int ns_fd) {
     if (::setns(ns_fd, CLONE_NEWNS) != 0)
         return make_error("return to the original mount namespace", "", "setns", errno);
     return {};
+}
+
+namespace {
+
+// Whether "/" is the root of a mount; unknown (before Linux 5.8) counts as yes,
+// and the plain path is tried.
+bool root_is_mount_point() {
+    struct statx st {};
+    if (::statx(AT_FDCWD, "/", AT_STATX_DONT_SYNC, STATX_TYPE, &st) != 0) return true;
+    if ((st.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) == 0) return true;
+    return (st.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+}
+
+const char* propagation_step(Propagation propagation) {
+    return propagation == Propagation::Slave ? "make / slave" : "make / private";
+}
+
+}  // namespace
+
+Result<void> set_namespace_propagation(Propagation propagation) {
+    if (root_is_mount_point()) return set_propagation_recursive("/", propagation);
+    // A chroot into a plain directory: the mount containing it is above "/".
+    // Only the thread's own fs context moves (unshare gave it its own), and
+    // nothing is resolved by a user-chosen path while it is away.
+    const char* step = propagation_step(propagation);
+    UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) return make_error(step, "/", "open", errno);
+    UniqueFd cwd(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!cwd) return make_error(step, ".", "open", errno);
+    UniqueFd ns(::open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC));
+    if (!ns) return make_error(step, "/proc/thread-self/ns/mnt", "open", errno);
+    if (int err = injected_fault("setns_self")) return make_error(step, "", "setns", err);
+    if (::setns(ns.get(), CLONE_NEWNS) != 0) return make_error(step, "", "setns", errno);
+    auto changed = set_propagation_recursive("/", propagation);
+    // Back into the chroot whatever happened; a failure here leaves the root
+    // outside it, which the caller's rollback (setns back, saved root) fixes.
+    if (::fchdir(root.get()) != 0 || ::chroot(".") != 0)
+        return make_error(step, "", "chroot", errno, "cannot return to the chroot after changing propagation");
+    if (::fchdir(cwd.get()) != 0) return make_error(step, "", "fchdir", errno);
+    return changed;
 }
 
 Result<std::size_t> thread_count() {

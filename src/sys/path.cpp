@@ -114,7 +114,7 @@ Result<UniqueFd> reopen(UniqueFd path_fd, mode_t type, int flags, const std::str
         return fd;
     }
     if ((flags & O_DIRECTORY) != 0) return make_error(step, path, "openat", ENOTDIR);
-    std::string link = "/proc/self/fd/" + std::to_string(path_fd.get());
+    std::string link = "/proc/thread-self/fd/" + std::to_string(path_fd.get());
     UniqueFd fd(::open(link.c_str(), flags & ~O_NOFOLLOW));
     if (!fd) return make_error(step, path, "open", errno);
     return fd;
@@ -262,6 +262,101 @@ Result<UniqueFd> open_on_one_mount(int dir_fd, const std::string& relative, int 
     return make_error(step, path, "openat2", err);
 }
 
+// --- following a symlink only where no user could have steered it ---------
+// systemd's CHASE_SAFE rule, for OSTree's /home -> var/home and /var/run ->
+// ../run: a symlink is followed only if it is root-owned and every directory
+// walked to reach it (from "/", across earlier links) is root-owned and not
+// writable by group or other: nobody but root could have planted, replaced or
+// renamed it. Anything else stays refused (ELOOP).
+
+constexpr int max_followed_links = 32;
+
+bool dir_is_root_only(int fd) {
+    struct stat st {};
+    return ::fstat(fd, &st) == 0 && st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+Error unsafe_link_error(const std::string& step, const std::string& path, const std::string& link,
+                        const std::string& why) {
+    return make_error(step, path, "", ELOOP, "the symlink " + link + " is not followed: " + why,
+                      "use the real path, without symlinks");
+}
+
+// Path components of a link target; "." and empty parts dropped, ".." kept.
+std::vector<std::string> target_components(const std::string& target) {
+    std::vector<std::string> parts;
+    std::size_t pos = 0;
+    while (pos <= target.size()) {
+        std::size_t next = target.find('/', pos);
+        if (next == std::string::npos) next = target.size();
+        std::string part = target.substr(pos, next - pos);
+        if (!part.empty() && part != ".") parts.push_back(std::move(part));
+        pos = next + 1;
+    }
+    return parts;
+}
+
+Result<UniqueFd> open_path_chasing_safe_links(const std::string& path, const std::vector<std::string>& parts,
+                                              int flags, const std::string& step) {
+    struct Level {
+        std::string walked;  // real path of fd, "" for "/"
+        UniqueFd fd;
+        bool root_only;      // it and every directory above it: root's, not group/other-writable
+    };
+    std::vector<Level> stack;
+    UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) return make_error(step, path, "open", errno);
+    bool root_safe = dir_is_root_only(root.get());
+    stack.push_back({"", std::move(root), root_safe});
+    std::vector<std::string> todo(parts.rbegin(), parts.rend());  // next component at the back
+    int followed = 0;
+    while (!todo.empty()) {
+        std::string name = std::move(todo.back());
+        todo.pop_back();
+        if (name == "..") {  // only from a followed link's target, below root-only directories
+            if (stack.size() > 1) stack.pop_back();
+            continue;
+        }
+        const bool last = todo.empty();
+        const Level& here = stack.back();
+        std::string walked = here.walked + "/" + name;
+        int flags_here = last ? last_component_flags(flags) : O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+        bool crossed = false;
+        auto next = open_component(here.fd.get(), name, flags_here, step, walked, path, crossed);
+        if (next) {
+            if (last) return next;
+            if (crossed) remember_crossing(walked, next->get());
+            bool safe = here.root_only && dir_is_root_only(next->get());
+            stack.push_back({walked, std::move(*next), safe});
+            continue;
+        }
+        if (next.error().err != ELOOP || !is_symlink_at(here.fd.get(), name.c_str())) return next.error();
+        if (!here.root_only)
+            return unsafe_link_error(step, path, walked,
+                                     "a directory on the way is not root's or is writable by group or other");
+        UniqueFd link(::openat(here.fd.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+        if (!link) return make_error(step, path, "openat", errno);
+        struct stat st {};
+        if (::fstat(link.get(), &st) != 0) return make_error(step, path, "fstat", errno);
+        if (!S_ISLNK(st.st_mode)) return make_error(step, path, "openat", EAGAIN, walked + " changed while being walked");
+        if (st.st_uid != 0) return unsafe_link_error(step, path, walked, "it is owned by uid " + std::to_string(st.st_uid));
+        if (++followed > max_followed_links) return make_error(step, path, "", ELOOP, "too many symlinks");
+        char buf[4096];
+        ssize_t n = ::readlinkat(link.get(), "", buf, sizeof buf);
+        if (n < 0) return make_error(step, path, "readlinkat", errno);
+        if (n == 0 || static_cast<std::size_t>(n) == sizeof buf) return make_error(step, path, "readlinkat", ENAMETOOLONG);
+        std::string target(buf, static_cast<std::size_t>(n));
+        if (target.find('\0') != std::string::npos) return make_error(step, path, "readlinkat", EINVAL);
+        if (target.front() == '/') stack.resize(1);
+        auto more = target_components(target);
+        todo.insert(todo.end(), more.rbegin(), more.rend());
+    }
+    // The path ended on a link to a directory already walked ("/", or via "..").
+    UniqueFd fd(::openat(stack.back().fd.get(), ".", last_component_flags(flags) & ~O_NOFOLLOW));
+    if (!fd) return make_error(step, path, "openat", errno);
+    return fd;
+}
+
 }  // namespace
 
 void set_path_resolver(PathResolver resolver) { g_resolver.store(resolver); }
@@ -309,7 +404,7 @@ CrossedMountScope::~CrossedMountScope() {
     g_crossed = nullptr;
 }
 
-Result<UniqueFd> open_path(const std::string& path, int flags, const std::string& step) {
+Result<UniqueFd> open_path(const std::string& path, int flags, const std::string& step, Links links) {
     auto parts = split_components(path, step);
     if (!parts) return parts.error();
     if (int err = injected_fault(step)) return make_error(step, path, "openat2", err);
@@ -331,6 +426,8 @@ Result<UniqueFd> open_path(const std::string& path, int flags, const std::string
         auto fd = open_on_one_mount(start_fd >= 0 ? start_fd : AT_FDCWD, relative, flags, step, path);
         if (fd) return fd;
         int err = fd.error().err;
+        if (err == ELOOP && links == Links::FollowRootOnly)
+            return open_path_chasing_safe_links(path, *parts, flags, step);
         if (err != EXDEV && !openat2_missing(err)) return fd;
     }
     UniqueFd root;
@@ -339,7 +436,10 @@ Result<UniqueFd> open_path(const std::string& path, int flags, const std::string
         if (!root) return make_error(step, path, "open", errno);
         start_fd = root.get();
     }
-    return open_by_components(path, *parts, first, start_fd, std::move(walked), flags, step);
+    auto fd = open_by_components(path, *parts, first, start_fd, std::move(walked), flags, step);
+    if (fd || fd.error().err != ELOOP || links != Links::FollowRootOnly) return fd;
+    // A symlink on the way: followed only where no user could have steered it.
+    return open_path_chasing_safe_links(path, *parts, flags, step);
 }
 
 }  // namespace polyns::sys

@@ -179,6 +179,11 @@ case_world_writable() {
     local diag
     diag=$(grep -F -- "$file" <<<"$out" | grep -F ': error: ') || fail "no error naming $file"
     expect_contains "$diag" "writable"
+    # the summary says the file was refused, not that there was none (issue 14)
+    local summary
+    summary=$(tail -n 1 <<<"$out")
+    expect_contains "$summary" "refused: $file"
+    [[ $summary != *"no namespace.conf"* ]] || fail "summary claims there is no file: $summary"
     # the same file passes with the trust check skipped
     run_polyns check --skip-trust-check --config "$file"
     expect_status 0
@@ -215,6 +220,18 @@ case_persist_combinations() {
     printf '/tmp /tmp/user_tmpl/ user root\n' >"$file"
     run_polyns check --skip-trust-check --strict --config "$file" --module-args "persist_clean debug"
     expect_status 0
+}
+
+# An unknown subcommand is named as such (not "A subcommand is required").
+case_unknown_subcommand() {
+    set +e
+    out=$("$POLYNS_CLI" frobnicate 2>&1)
+    status=$?
+    set -e
+    printf '%s\n[exit %d]\n' "$out" "$status"
+    expect_status 64
+    expect_contains "$out" "unknown subcommand 'frobnicate'"
+    [[ $out != *"A subcommand is required"* ]] || fail "CLI11's words leaked: $out"
 }
 
 name="${1:?usage: $0 CASE}"

@@ -1,13 +1,17 @@
 #!/bin/bash
-# Issue 12, item 3: one PAM handle, one session. pam_open_session twice on the
-# same handle (polyns-pam-session --open-twice) with a tmpdir /tmp:
-#   A. both would succeed: the second is refused (PAM_SESSION_ERR, one
-#      LOG_ERR line), the first stays: one mount on /tmp, and close removes
-#      its instance;
+# Issue 12, item 3 (and issue 13's "the module twice in one stack"): one PAM
+# handle, one session. pam_open_session twice on the same handle
+# (polyns-pam-session --open-twice / --open-twice-as USER) with a tmpdir /tmp.
+# The module cannot tell a second pam_open_session from a second pam_polyns
+# line in one stack; either way the first session's state is never replaced:
+#   A. both would succeed, same user: the second finds the session set up and
+#      does nothing (Success, one LOG_NOTICE line, no LOG_ERR): one mount on
+#      /tmp, and close removes the first's instance;
 #   B. the first fails (an injected mount failure), the second succeeds: a
 #      normal session, closed normally;
-#   C. the first succeeds, the second would fail (injected): refused before it
-#      gets there, and close still closes the first.
+#   C. the first succeeds, the second is for another user (PAM_USER changed
+#      in between): refused (PAM_SESSION_ERR, one LOG_ERR line) before it
+#      touches anything, and close still closes the first.
 # After each: no mount left here, no instance left in the template.
 source "$(dirname "$0")/lib/harness.sh"
 harness_enter "$@"
@@ -24,10 +28,11 @@ mounts_before=$(mount_table)
 # Inside the session: how many mounts are stacked on /tmp beyond the harness's one.
 count_tmp_mounts='echo "tmp-mounts=$(($(awk '\''$5 == "/tmp"'\'' /proc/self/mountinfo | wc -l) - 1))"'
 
-run_case() { # CASE FAULT EXPECTED_OPEN1 EXPECTED_OPEN2
-    local case=$1 fault=$2 out rc=0
+run_case() { # CASE FAULT EXPECTED_OPEN1 EXPECTED_OPEN2 [SECOND_USER]
+    local case=$1 fault=$2 out rc=0 twice=(--open-twice)
+    [[ -n ${5:-} ]] && twice=(--open-twice-as "$5")
     syslog_clear
-    out=$(POLYNS_FAULT=$fault session --open-twice alice sh -c "$count_tmp_mounts" 2>&1) || rc=$?
+    out=$(POLYNS_FAULT=$fault session "${twice[@]}" alice sh -c "$count_tmp_mounts" 2>&1) || rc=$?
     echo "$case: exit $rc; $out"
     # libpam answers the close after a failed pam_open_session with a
     # failure of its own (the chain's cached result: PAM_PERM_DENIED), whatever
@@ -42,13 +47,12 @@ run_case() { # CASE FAULT EXPECTED_OPEN1 EXPECTED_OPEN2
     assert_contains "$(polyns_log debug)" "close for alice (service polyns-test): done" "$case: the module's close ran"
 }
 
-run_case "3.A ok+ok" "" Success "Cannot make/remove an entry for the specified session"
-assert_eq "$(polyns_log err | wc -l)" 1 "3.A: one LOG_ERR line"
-assert_contains "$(polyns_log err)" "already holds an open polyns session" "3.A: it says why"
-
+run_case "3.A ok+ok" "" Success Success
+assert_eq "$(polyns_log err)" "" "3.A: no LOG_ERR line"
+assert_contains "$(polyns_log notice)" "already set up by pam_polyns on this handle" "3.A: it says why it did nothing"
 run_case "3.B fail+ok" "mount:1" "Cannot make/remove an entry for the specified session" Success
 assert_eq "$(polyns_log err | wc -l)" 1 "3.B: one LOG_ERR line (the injected failure)"
-
-run_case "3.C ok+fail" "mount:2" Success "Cannot make/remove an entry for the specified session"
-assert_contains "$(polyns_log err)" "already holds an open polyns session" "3.C: the second is refused"
+run_case "3.C ok+other user" "" Success "Cannot make/remove an entry for the specified session" bob
+assert_eq "$(polyns_log err | wc -l)" 1 "3.C: one LOG_ERR line"
+assert_contains "$(polyns_log err)" "already holds an open polyns session for alice" "3.C: the second is refused, saying why"
 pass "attack-double-open"

@@ -1,8 +1,7 @@
 #!/bin/bash
 # Issue 6, partial failure and resource exhaustion (catalogue entries 12, 13,
 # 15): every step of a session open fails in turn, the template's file system
-# is out of space or inodes, the caller has 6..24 fds, the caller is
-# multithreaded. Each time: PAM_SESSION_ERR, one LOG_ERR line naming the
+# is out of space or inodes, the caller has 6..24 fds. Each time: PAM_SESSION_ERR, one LOG_ERR line naming the
 # cause, the process back in its own namespace, no mount left, nothing
 # half-created (a complete instance directory may stay: it is reusable).
 # Then the rollback's own steps fail after a forward failure (detach, removal
@@ -382,4 +381,5 @@ pass "12. RLIMIT_NOFILE 6..24: every session worked or failed closed ($opened op
 rm -rf /var/tmp/inst/alice /run/polyns-test/inst2/alice
 
 # ------------------------------------------- 15. multithreaded caller
-expect_refused "15. multithreaded caller" --threads -- thread
+# Served since issue 13 (as pam_namespace.so serves gdm-session-worker):
+# threaded_callers.sh and engine/refusals_test.cpp test it.

@@ -67,8 +67,12 @@ mv /var/tmp/inst /var/tmp/real-inst
 ln -s /var/tmp/real-inst /var/tmp/inst
 expect_refused "3. template is a symlink (to a good template)" -- /var/tmp/inst symlink
 rm /var/tmp/inst
-expect_refused "3. template missing" -- /var/tmp/inst "mkdir -m 0755"
-[[ ! -e /var/tmp/inst ]] || fail "3. a missing template was created"
+# A missing template is created root:root 0000 (as pam_namespace.so does);
+# one whose parent is missing too is not (only the last component is made).
+write_conf <<<'/tmp /var/tmp/no-parent/inst/ user'
+expect_refused "3. template and its parent missing" -- /var/tmp/no-parent "mkdir -p -m 0755 /var/tmp/no-parent"
+[[ ! -e /var/tmp/no-parent ]] || fail "3. a missing template parent was created"
+write_conf <<<'/tmp /var/tmp/inst/ user'
 mv /var/tmp/real-inst /var/tmp/inst
 # ignore_instance_parent_mode: the admin accepts a 1777 template (Linux-PAM's
 # option). Whatever bob plants there is still refused by the instance checks.
@@ -88,37 +92,48 @@ make_template /var/tmp/inst 0755
 # A symlink higher up: the template's parent.
 mkdir -p /run/polyns-test/real-parent/inst && chmod 0755 /run/polyns-test/real-parent/inst
 ln -s /run/polyns-test/real-parent /run/polyns-test/linked-parent
+# (A root-owned link in root-only directories is followed, CHASE_SAFE:
+# ostree_home.sh. One a user owns is not.)
+chown -h bob:bob /run/polyns-test/linked-parent
 write_conf <<'EOF'
 /tmp /run/polyns-test/linked-parent/inst/ user
 EOF
-expect_refused "3. a component above the template is a symlink" -- /run/polyns-test/linked-parent/inst symlink
+expect_refused "3. a component above the template is a symlink bob owns" -- /run/polyns-test/linked-parent/inst symlink "owned by uid 1002"
 write_conf <<'EOF'
 /tmp /var/tmp/inst/ user
 EOF
 
 # ----------------------------- 6. polydir replaced by a symlink before login
-# /tmp and /var/tmp are mount points here; a polydir in /home (which a user
-# could not replace either, but an admin script or restore could) stands in.
-install -d -m 1777 /home/shared
+# /tmp and /var/tmp are mount points here; a polydir in a world-writable
+# directory of /home stands in. bob plants the symlinks. (A root-owned link
+# in root-only directories is an admin's and is followed, CHASE_SAFE:
+# ostree_home.sh.)
+install -d -m 1777 /home/pub
+install -d -m 1777 /home/pub/shared
 write_conf <<'EOF'
-/home/shared /var/tmp/inst/ user
+/home/pub/shared /var/tmp/inst/ user
 EOF
-expect_opened "6. the real polydir works" /home/shared
+expect_opened "6. the real polydir works" /home/pub/shared
 rm -rf "$inst"
-rmdir /home/shared
+rmdir /home/pub/shared
 for target in /etc /root /var/tmp/inst/bob; do
-    ln -s "$target" /home/shared
-    expect_refused "6. polydir is a symlink to $target" -- /home/shared symlink
-    rm /home/shared
+    as_user bob ln -s "$target" /home/pub/shared
+    expect_refused "6. polydir is bob's symlink to $target" -- /home/pub/shared symlink
+    rm /home/pub/shared
 done
+# A root-owned link in that world-writable directory is not followed either.
+ln -s /etc /home/pub/shared
+expect_refused "6. polydir is a root-owned symlink in a world-writable directory" -- /home/pub/shared "writable by group or other"
+rm /home/pub/shared
 # With create=, a missing polydir under a symlinked parent is not created
 # through the link.
-ln -s /etc /home/linked
+as_user bob ln -s /etc /home/pub/linked
 write_conf <<'EOF'
-/home/linked/shared /var/tmp/inst/ user:create=0755
+/home/pub/linked/shared /var/tmp/inst/ user:create=0755
 EOF
-expect_refused "6. create= below a symlinked parent" -- /home/linked/shared symlink
-rm /home/linked
+expect_refused "6. create= below a symlinked parent" -- /home/pub/linked/shared symlink
+rm /home/pub/linked
+[[ ! -e /etc/shared ]] || fail "6. a polydir was created in /etc"
 
 # instance_mode=mirror (Linux-PAM's instance owner and mode come from the
 # polydir): bob squats the polydir in a world-writable parent; alice's
@@ -210,9 +225,16 @@ EOF
 expect_opened "20. the admin's template works" /var/tmp
 assert_only_instance_created "20. first session" "$ATTACK_CHANGES" /tmp/user_tmpl/alice alice alice 700
 rm -rf /tmp/user_tmpl  # systemd-tmpfiles --clean, ageing
-expect_refused "20. template aged out (missing)" -- /tmp/user_tmpl
-[[ ! -e /tmp/user_tmpl ]] || fail "20. the module recreated the template under world-writable /tmp"
-pass "20. the template is never silently recreated"
+# Missing: the module recreates it (root:root 0000, only the last component,
+# mkdirat on the pinned /tmp and checked to be the one it made), after which
+# bob cannot take the name any more (sticky /tmp).
+expect_opened "20. template aged out (missing): recreated by the module" /var/tmp
+assert_eq "$(stat -c '%U:%G %a' /tmp/user_tmpl)" "root:root 0" "20. the recreated template is root:root 0000"
+as_user bob mv /tmp/user_tmpl /tmp/bobs 2>/dev/null && fail "20. bob could move the recreated template away"
+as_user bob rmdir /tmp/user_tmpl 2>/dev/null && fail "20. bob could remove the recreated template"
+pass "20. bob cannot take the recreated template's name"
+# bob gets there first (after the next ageing): refused, not adopted.
+rm -rf /tmp/user_tmpl
 as_user bob mkdir -m 0755 /tmp/user_tmpl
 expect_refused "20. template recreated by bob (0755)" -- /tmp/user_tmpl "owned by uid 1002"
 as_user bob chmod 0777 /tmp/user_tmpl

@@ -390,18 +390,23 @@ check_existing-instance-checked() {
     assert_eq "$(from compat-px alice /tmp)" "open failed" "in the default instance mode too"
 }
 
-check_missing-template-not-created() {
+check_missing-template-created() {
     write_conf <<<'/tmp /var/tmp/ns/tmp-inst/ user'
     dir 0755 root:root /var/tmp/ns
-    px instance_mode=mirror
-    syslog_clear
-    assert_eq "$(from compat-px alice /tmp)" "open failed" "polyns does not create a missing template"
-    assert_contains "$(module_log)" "mkdir -m 0755 /var/tmp/ns/tmp-inst" "its log says how to create it"
     lp
     lp_eq "$(from compat-lp alice /tmp)" /var/tmp/ns/tmp-inst/alice \
         "pam_namespace.so creates the missing instance parent"
     lp_eq "$(stat -c %U:%a /var/tmp/ns/tmp-inst 2>/dev/null || echo missing)" root:0 \
         "pam_namespace.so creates it with mode 000"
+    rm -rf /var/tmp/ns/tmp-inst
+    px instance_mode=mirror
+    assert_eq "$(from compat-px alice /tmp)" /var/tmp/ns/tmp-inst/alice "polyns creates it too"
+    assert_eq "$(stat -c %U:%G:%a /var/tmp/ns/tmp-inst)" root:root:0 "root:root, mode 000"
+    # Only the last component, as pam_namespace.so: a missing parent fails.
+    write_conf <<<'/tmp /var/tmp/nothing/tmp-inst/ user'
+    syslog_clear
+    assert_eq "$(from compat-px alice /tmp)" "open failed" "polyns does not create a missing template parent"
+    assert_contains "$(module_log)" "mkdir -p -m 0755 /var/tmp/nothing" "its log says what to create"
 }
 
 check_paths-pinned-before-mount() {
@@ -594,17 +599,39 @@ EOF
     assert_contains "$out" $'/var/tmp\tbind\t/var/tmp/inst/root' "both: root's own /var/tmp instance"
 }
 
-check_multithreaded-caller-refused() {
+check_nested-session-detaches-outer() {
+    # su - bob / runuser -l bob started by root inside alice's session, with
+    # the module line an admin has everywhere (no unmnt_remnt).
+    write_conf <<<'/tmp /tmp/inst/ user root'
+    dir 000 root:root /tmp/inst
+    lp
+    px instance_mode=mirror
+    local out
+    out=$(pam_session compat-lp alice -- "$POLYNS_PAM_SESSION" compat-lp bob -- \
+        bash -c 'grep " /tmp " /proc/self/mountinfo | tail -1 | cut -d" " -f4' 2>&1) || true
+    echo "  (pam_namespace.so, nested without unmnt_remnt: bob's /tmp is mounted from [${out##*$'\n'}]$(
+        [[ -e /tmp/inst/alice/inst ]] && echo ", and it created /tmp/inst inside alice's instance"))"
+    rm -rf /tmp/inst/alice /tmp/inst/bob
+    out=$(pam_session compat-px alice -- "$POLYNS_PAM_SESSION" compat-px bob -- bash -c "
+        stat -c %i /tmp; grep -c ' /tmp ' /proc/self/mountinfo") || fail "polyns: nested session failed: $out"
+    assert_eq "${out%%$'\n'*}" "$(stat -c %i /tmp/inst/bob)" \
+        "polyns: bob's nested session has /tmp/inst/bob, found where the host has it"
+    assert_eq "${out##*$'\n'}" "$(($(grep -c ' /tmp ' /proc/self/mountinfo) + 1))" \
+        "polyns: alice's instance was detached first, not stacked under bob's"
+    [[ ! -e /tmp/inst/alice/inst ]] || fail "polyns created something inside alice's instance"
+}
+
+check_multithreaded-caller-served() {
     write_conf <<<'/tmp /tmp/inst/ user'
     dir 000 root:root /tmp/inst
     lp
     lp_eq "$(from compat-lp alice /tmp --threads)" /tmp/inst/alice \
         "pam_namespace.so unshares in a multithreaded caller (only that thread moves)"
     px instance_mode=mirror
-    assert_eq "$(from compat-px alice /tmp --threads)" "open failed" "polyns refuses a multithreaded caller"
+    assert_eq "$(from compat-px alice /tmp --threads)" /tmp/inst/alice "polyns serves it the same way"
 }
 
-check_symlinks-never-followed() {
+check_symlinks-followed-when-root-only() {
     write_conf <<<'/home/link /home/inst/ user'
     dir 0755 root:root /home/real
     ln -s real /home/link
@@ -613,7 +640,17 @@ check_symlinks-never-followed() {
     lp_eq "$(from compat-lp alice /home/real)" /home/inst/alice \
         "pam_namespace.so follows a root-owned symlink in a root-owned directory"
     px instance_mode=mirror
-    assert_eq "$(from compat-px alice /home/real)" "open failed" "polyns follows no symlink in a polydir path"
+    assert_eq "$(from compat-px alice /home/real)" /home/inst/alice \
+        "polyns too (root's link, every directory on the way root's and not group/other-writable)"
+    # A link alice owns, in her home: pam_namespace.so follows it too.
+    write_conf <<<'$HOME/link /home/inst/ user'
+    dir 0755 alice:alice /home/alice/real
+    ln -s real /home/alice/link
+    chown -h alice:alice /home/alice/link
+    lp
+    echo "  (pam_namespace.so with alice's \$HOME/link -> real: $(from compat-lp alice /home/alice/real))"
+    px instance_mode=mirror
+    assert_eq "$(from compat-px alice /home/alice/real)" "open failed" "polyns refuses a symlink a user owns or could have planted"
 }
 
 check_user-fuse-not-entered() {
@@ -673,7 +710,7 @@ done <<<"$all_checks"
 # Hyphenated names in backquotes are checks, apart from test names and the
 # user x-y.
 while read -r name; do
-    case $name in parity-linux-pam | compat-differences | su-runuser | seed-procedure | x-y) continue ;; esac
+    case $name in parity-linux-pam | compat-differences | su-runuser | seed-procedure | nested-sessions | plain-chroot | threaded-callers | ostree-home | x-y) continue ;; esac
     grep -qx -- "$name" <<<"$all_checks" || fail "COMPATIBILITY.md names a test $name that does not exist"
 done < <(grep -o '`[a-z][a-z0-9]*\(-[a-z0-9]\+\)\+`' "$compat_doc" | tr -d '`' | sort -u)
 pass "COMPATIBILITY.md lists all $(wc -l <<<"$all_checks") checks and no others"

@@ -17,6 +17,8 @@
 //   --open-twice        call pam_open_session twice on the handle (each
 //                       result on stderr as "polyns-pam-session: open N: TEXT");
 //                       the session counts as open if either call succeeded
+//   --open-twice-as USER
+//                       the same, with PAM_USER set to USER before the second
 //   --cmd-after-failed-open
 //                       when pam_open_session fails, run CMD all the same
 //                       (still exit 2): it shows the state the failure left
@@ -87,7 +89,7 @@ std::string mount_namespace() {
 
 int usage() {
     std::fprintf(stderr,
-                 "usage: %s [--threads] [--keep-open-fds N] [--print-ns] [--open-twice] [--cmd-after-failed-open] SERVICE USER [--] CMD...\n"
+                 "usage: %s [--threads] [--keep-open-fds N] [--print-ns] [--open-twice | --open-twice-as USER] [--cmd-after-failed-open] SERVICE USER [--] CMD...\n"
                  "       %s [--threads] [--keep-open-fds N] [--print-ns] --no-cmd SERVICE USER\n",
                  program, program);
     return exit_usage;
@@ -154,6 +156,7 @@ int main(int argc, char** argv) {
     bool print_ns = false;
     bool no_command = false;
     bool open_twice = false;
+    const char* second_user = nullptr;
     bool cmd_after_failed_open = false;
     long extra_fds = 0;
 
@@ -168,6 +171,10 @@ int main(int argc, char** argv) {
             cmd_after_failed_open = true;
         } else if (argument == "--open-twice") {
             open_twice = true;
+        } else if (argument == "--open-twice-as") {
+            if (index + 1 >= argc) return usage();
+            open_twice = true;
+            second_user = argv[++index];
         } else if (argument == "--no-cmd") {
             no_command = true;
         } else if (argument == "--keep-open-fds") {
@@ -222,6 +229,11 @@ int main(int argc, char** argv) {
     }
     if (open_twice) {
         std::fprintf(stderr, "%s: open 1: %s\n", program, pam_strerror(handle, status));
+        if (second_user != nullptr && pam_set_item(handle, PAM_USER, second_user) != PAM_SUCCESS) {
+            std::fprintf(stderr, "%s: pam_set_item(PAM_USER, %s) failed\n", program, second_user);
+            pam_end(handle, status);
+            return exit_pam_error;
+        }
         int second = pam_open_session(handle, 0);
         std::fprintf(stderr, "%s: open 2: %s\n", program, pam_strerror(handle, second));
         if (status != PAM_SUCCESS) status = second;

@@ -2,7 +2,8 @@
 # What the module refuses, failing closed with one LOG_ERR line and leaving the
 # caller as it was: a 1777 (or missing) template, an instance that is a
 # symlink / file / FIFO / someone else's / wrong mode, an untrusted config
-# file, a multithreaded caller; and a misplaced `auth` line.
+# file; and a misplaced `auth` line. (A multithreaded caller is served:
+# threaded_callers.sh.)
 source "$(dirname "$0")/lib/harness.sh"
 harness_enter "$@"
 source "$(dirname "$0")/lib/module.sh"
@@ -35,7 +36,10 @@ refused() {
 
 # ------------------------------------------------------------ templates
 rm -rf /var/tmp/inst
-refused "missing template" -- "/var/tmp/inst" "fix:"
+# (A missing template is created; a missing parent of it is not.)
+write_conf <<<'/tmp /var/tmp/gone/inst/ user'
+refused "missing template parent" -- "/var/tmp/gone" "fix:"
+write_conf <<<'/tmp /var/tmp/inst/ user'
 make_template /var/tmp/inst 1777
 refused "1777 template" -- "/var/tmp/inst" "fix:"
 make_template /var/tmp/inst 0757
@@ -79,9 +83,6 @@ chown alice /etc/security/namespace.conf
 refused "namespace.conf owned by a user" -- "namespace.conf"
 chown root /etc/security/namespace.conf
 
-# ---------------------------------------------------- multithreaded caller
-refused "multithreaded caller" --threads -- "thread"
-
 # ------------------------------------------------ who is the session for?
 syslog_clear
 out=$(pamtester polyns-test "" open_session 2>&1) && fail "empty PAM_USER: open succeeded"
@@ -106,3 +107,8 @@ pass "auth line: pam_authenticate fails (no pam_sm_authenticate)"
 
 # Everything refused above left no instance behind for alice.
 assert_eq "$(ls -A /var/tmp/inst)" "" "no instance was created by a refused session"
+
+# ------------------------------------------ multithreaded caller: served
+out=$("$POLYNS_PAM_SESSION" --threads "$MODULE_SERVICE" alice -- stat -c %i /tmp) || fail "a multithreaded caller was refused: $out"
+assert_eq "$out" "$(stat -c %i /var/tmp/inst/alice)" \
+    "a multithreaded caller is served: its session has the instance"

@@ -21,7 +21,7 @@ struct MountOptions {
 };
 Result<MountOptions> parse_mount_options(const std::string& optstr);
 
-// One line of /proc/self/mountinfo.
+// One line of /proc/thread-self/mountinfo.
 struct MountEntry {
     int id = 0;
     int parent_id = 0;
@@ -36,10 +36,14 @@ struct MountEntry {
 };
 
 // The whole table of this process's mount namespace, in the kernel's order.
-Result<std::vector<MountEntry>> read_mount_table(const std::string& mountinfo_path = "/proc/self/mountinfo");
+// The calling thread's table by default: in a thread other than the leader,
+// /proc/self is the leader's view.
+Result<std::vector<MountEntry>> read_mount_table(const std::string& mountinfo_path = "/proc/thread-self/mountinfo");
 
 // Mounts whose mount point is exactly `target`, bottom first, topmost last
 // (the order they are stacked in, following parent ids).
 Result<std::vector<MountEntry>> mounts_at(const std::string& target);
+// The same, in a table already read (one read for several targets).
+std::vector<MountEntry> mounts_at(const std::vector<MountEntry>& table, const std::string& target);
 
 }  // namespace polyns::sys

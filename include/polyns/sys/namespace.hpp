@@ -7,11 +7,12 @@
 #include <cstddef>
 
 #include "polyns/result.hpp"
+#include "polyns/sys/mount.hpp"
 #include "polyns/sys/unique_fd.hpp"
 
 namespace polyns::sys {
 
-// open("/proc/self/ns/mnt").
+// open("/proc/thread-self/ns/mnt"): the calling thread's namespace.
 Result<UniqueFd> open_mount_namespace();
 // The namespace's inode number: two fds name the same namespace iff these are equal.
 Result<ino_t> namespace_inode(int ns_fd);
@@ -22,8 +23,15 @@ Result<void> unshare_mount_namespace();
 // namespace's root; ProcessDirs below puts them back.
 Result<void> enter_mount_namespace(int ns_fd);
 
-// Entries in /proc/self/task: unshare/setns act on the calling thread only and
-// setns fails while another thread shares the fs context, so callers need 1.
+// Makes the whole tree of the (new) namespace recursively slave or private.
+// In a chroot whose / is not a mount point (a build chroot made from a plain
+// directory) "/" cannot be changed (EINVAL): the thread then enters its own
+// namespace again, which puts its root at the namespace's root, changes the
+// propagation there, and goes back to its chroot and cwd (fds taken first).
+Result<void> set_namespace_propagation(Propagation propagation);
+
+// Entries in /proc/self/task (the engine serves multithreaded callers; this
+// is for tests and diagnostics).
 Result<std::size_t> thread_count();
 
 // The caller's root and cwd, saved before unshare and restored after setns back,

@@ -23,7 +23,15 @@ void set_path_resolver(PathResolver resolver);
 // (O_PATH, O_DIRECTORY, O_RDONLY ...); O_NOFOLLOW and O_CLOEXEC are always added,
 // O_NONBLOCK|O_NOCTTY unless O_PATH. A symlink anywhere is ELOOP, also as the
 // last component of an O_PATH open. Errors carry `step` and the path.
-Result<UniqueFd> open_path(const std::string& path, int flags, const std::string& step);
+//
+// With Links::FollowRootOnly (the configured polydir and template paths), a
+// symlink is followed where no user could have planted or swapped it:
+// root-owned, and every directory walked to reach it root-owned and not
+// writable by group or other (systemd's CHASE_SAFE rule: OSTree's
+// /home -> var/home, /var/run -> ../run). Any other symlink is ELOOP.
+enum class Links { Refuse, FollowRootOnly };
+Result<UniqueFd> open_path(const std::string& path, int flags, const std::string& step,
+                           Links links = Links::Refuse);
 
 // While one of these lives (one session's pinning, in the session's own
 // namespace, before anything is mounted there), the mount points open_path

@@ -326,7 +326,9 @@ TEST_CASE("auto mode falls back to the legacy backend and the component walk on 
         CHILD_CHECK(checks, read_file(scratch + "/out/ran") == tmp_dir() + "\n");
         // Rollback works the same way there.
         Plan failing = empty_plan(1002, 1002, "bob");
-        failing.steps = {bind_step(scratch + "/var/tmp", vartmp_template(), "1002")};  // template hidden by the tmpfs
+        // (A template hidden by the session's tmpfs would now be found: a
+        // nested session detaches the outer one's tmpfs first.)
+        failing.steps = {bind_step(scratch + "/var/tmp", scratch + "/no/such/template", "1002")};
         auto ns = mount_ns_inode();
         auto bad = apply_plan(failing, log);
         CHILD_CHECK(checks, !bad.ok());

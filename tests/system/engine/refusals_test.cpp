@@ -83,14 +83,27 @@ TEST_CASE("a user-owned template is refused, even with ignore_instance_parent_mo
     });
 }
 
-TEST_CASE("a missing template is an error naming the path and the fix", "[engine][refuse][template]") {
+TEST_CASE("a missing template is created root:root 0000, one whose parent is missing is not",
+          "[engine][refuse][template]") {
     run_isolated([](ChildChecks& checks) {
         make_dir(tmp_dir(), 01777);
-        Error e = expect_refused(checks, tmp_plan());
+        Plan plan = empty_plan();
+        const std::string deep = tmp_dir() + "/missing/tmpl";
+        plan.steps = {bind_step(tmp_dir(), deep, "1001")};
+        Error e = expect_refused(checks, plan);
         std::string msg = e.message();
-        CHILD_CHECK_INFO(checks, e.err == ENOENT && e.step == "open template", msg);
-        CHILD_CHECK_INFO(checks, contains(msg, "cannot open template " + tmp_template()), msg);
-        CHILD_CHECK_INFO(checks, contains(msg, "mkdir -m 0755 " + tmp_template()), msg);
+        CHILD_CHECK_INFO(checks, e.err == ENOENT && e.step == "open template parent", msg);
+        CHILD_CHECK_INFO(checks, contains(msg, "mkdir -p -m 0755 " + tmp_dir() + "/missing"), msg);
+        struct stat st {};
+        CHILD_CHECK(checks, ::lstat((tmp_dir() + "/missing").c_str(), &st) != 0);
+        CollectingLog log;
+        auto state = apply_plan(tmp_plan(), log);
+        CHILD_REQUIRE_INFO(checks, state.ok(), state ? "" : state.error().message());
+        // (/tmp now shows the instance: the template is looked at by its pinned fd.)
+        CHILD_REQUIRE(checks, state->mounted.size() == 1 && state->mounted[0].template_fd);
+        CHILD_REQUIRE(checks, ::fstat(state->mounted[0].template_fd->get(), &st) == 0);
+        CHILD_CHECK(checks, S_ISDIR(st.st_mode) && st.st_uid == 0 && (st.st_mode & 07777) == 0);
+        CHILD_CHECK_INFO(checks, contains(log.all(), "created missing template " + tmp_template()), log.all());
     });
 }
 
@@ -179,31 +192,62 @@ TEST_CASE("error messages say what, where, which syscall and errno", "[engine][r
     });
 }
 
-TEST_CASE("a multithreaded caller is refused", "[engine][refuse][threads]") {
-    run_isolated([](ChildChecks& checks) {
+namespace {
+ino_t thread_ns_inode() {
+    struct stat st {};
+    ::stat("/proc/thread-self/ns/mnt", &st);
+    return st.st_ino;
+}
+}  // namespace
+
+// gdm-session-worker opens the session with GLib threads running: served as
+// pam_namespace.so serves it, from the leader and from another thread.
+TEST_CASE("a multithreaded caller is served: only the calling thread moves", "[engine][threads]") {
+    auto from_worker = GENERATE(false, true);
+    run_isolated([&](ChildChecks& checks) {
         make_standard_layout();
+        const ino_t before = thread_ns_inode();
         std::mutex mutex;
         std::condition_variable cv;
-        bool release = false;
-        std::thread blocker([&] {
+        int stage = 0;  // 1: ask the bystander for its namespace; 2: let it go
+        ino_t bystander_ns = 0;
+        std::thread bystander([&] {
             std::unique_lock<std::mutex> lock(mutex);
-            cv.wait(lock, [&] { return release; });
+            cv.wait(lock, [&] { return stage >= 1; });
+            bystander_ns = thread_ns_inode();
+            stage = 2;
+            cv.notify_all();
         });
-        Error e = expect_refused(checks, tmp_plan());
-        CHILD_CHECK_INFO(checks, contains(e.message(), "threads"), e.message());
-        CHILD_CHECK(checks, !exists(tmp_template() + "/1001"));
-        {
-            std::lock_guard<std::mutex> lock(mutex);
-            release = true;
+        bool opened = false, moved = false, failed_stays = false;
+        std::string why;
+        auto open_here = [&] {
+            CollectingLog log;
+            auto state = apply_plan(tmp_plan(), log);
+            opened = state.ok();
+            if (!opened) why = state.error().message();
+            moved = thread_ns_inode() != before;
+            // A failing open from a thread rolls back to where it was.
+            Plan failing = empty_plan(1002, 1002, "bob");
+            failing.steps = {bind_step(scratch + "/var/tmp", scratch + "/no/such/template", "1002")};
+            const ino_t ns = thread_ns_inode();
+            failed_stays = !apply_plan(failing, log).ok() && thread_ns_inode() == ns;
+        };
+        if (from_worker) {
+            std::thread worker(open_here);
+            worker.join();
+        } else {
+            open_here();
         }
-        cv.notify_all();
-        blocker.join();
-        // The joined thread's /proc entry may linger a moment after join.
-        for (int i = 0; i < 200 && sys::thread_count().value() > 1; ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        // Single-threaded again: works.
-        CollectingLog log;
-        auto state = apply_plan(tmp_plan(), log);
-        CHILD_CHECK_INFO(checks, state.ok(), state ? "" : state.error().message());
+        {
+            std::unique_lock<std::mutex> lock(mutex);
+            stage = 1;
+            cv.notify_all();
+            cv.wait(lock, [&] { return stage == 2; });
+        }
+        bystander.join();
+        CHILD_CHECK_INFO(checks, opened, why);
+        CHILD_CHECK(checks, moved);
+        CHILD_CHECK(checks, failed_stays);
+        CHILD_CHECK(checks, bystander_ns == before);
     });
 }

@@ -69,11 +69,13 @@ TEST_CASE("a missing second template fails before any mount", "[engine][rollback
         make_dir(vartmp_dir(), 01777);
         Snapshot before = snapshot();
         Plan plan = empty_plan();
-        plan.steps = {bind_step(tmp_dir(), tmp_template(), "1001"), bind_step(vartmp_dir(), vartmp_template(), "1001")};
+        // (A missing template is created; one whose parent is missing is not.)
+        plan.steps = {bind_step(tmp_dir(), tmp_template(), "1001"),
+                      bind_step(vartmp_dir(), vartmp_dir() + "/missing/tmpl", "1001")};
         CollectingLog log;
         auto state = apply_plan(plan, log);
         CHILD_REQUIRE(checks, !state.ok());
-        CHILD_CHECK_INFO(checks, state.error().step == "open template" && state.error().polydir == vartmp_dir(),
+        CHILD_CHECK_INFO(checks, state.error().step == "open template parent" && state.error().polydir == vartmp_dir(),
                          state.error().message());
         check_unchanged(checks, before);
         CHILD_CHECK_INFO(checks, log.all().find("mounted") == std::string::npos, log.all());
@@ -132,7 +134,7 @@ TEST_CASE("a chroot'ed caller keeps its root after a rollback", "[engine][rollba
         write_file(scratch + "/marker", "inside");
         CHILD_REQUIRE(checks, ::chroot(scratch.c_str()) == 0 && ::chdir("/") == 0);
         Plan plan = empty_plan();
-        plan.steps = {bind_step("/tmp", "/tmp/missing_tmpl", "1001")};
+        plan.steps = {bind_step("/tmp", "/tmp/missing/tmpl", "1001")};
         CollectingLog log;
         auto state = apply_plan(plan, log);
         CHILD_CHECK(checks, !state.ok());

@@ -293,3 +293,49 @@ TEST_CASE("a session's crossed mounts are reused, with the same rules below them
         CHILD_CHECK(checks, open_fd_count() == fds_before);
     });
 }
+
+// Issue 13, item 3: OSTree's /home -> var/home. Configured paths follow a
+// symlink only where no user could have planted or swapped it.
+TEST_CASE("configured paths follow only root-owned symlinks in root-only directories", "[sys][path][links]") {
+    auto resolver = GENERATE(sys::PathResolver::Openat2, sys::PathResolver::ComponentWalk);
+    run_isolated([&](ChildChecks& checks) {
+        sys::set_path_resolver(resolver);
+        const auto follow = sys::Links::FollowRootOnly;
+        make_dir(scratch + "/os/var/home/alice/tmp", 0755);
+        make_dir(scratch + "/os/run", 0755);
+        make_dir(scratch + "/os/var/tmp", 01777);
+        CHILD_REQUIRE(checks, ::chown((scratch + "/os/var/home/alice").c_str(), 1001, 1001) == 0);
+        CHILD_REQUIRE(checks, ::symlink("var/home", (scratch + "/os/home").c_str()) == 0);
+        CHILD_REQUIRE(checks, ::symlink("../run", (scratch + "/os/var/run").c_str()) == 0);
+        struct stat real {};
+        CHILD_REQUIRE(checks, ::stat((scratch + "/os/var/home/alice/tmp").c_str(), &real) == 0);
+        // Followed: root's links in root-only directories, relative and with "..".
+        auto home = sys::open_path(scratch + "/os/home/alice/tmp", O_PATH | O_DIRECTORY, "t", follow);
+        CHILD_CHECK_INFO(checks, home.ok() && inode_of(home->get()) == real.st_ino, home ? "" : home.error().message());
+        auto run = sys::open_path(scratch + "/os/var/run", O_PATH | O_DIRECTORY, "t", follow);
+        CHILD_CHECK_INFO(checks, run.ok(), run ? "" : run.error().message());
+        // Never without the option.
+        auto strict = sys::open_path(scratch + "/os/home/alice/tmp", O_PATH | O_DIRECTORY, "t");
+        CHILD_CHECK(checks, !strict.ok() && strict.error().err == ELOOP);
+        // A link below alice's directory (even a root-owned one): refused.
+        CHILD_REQUIRE(checks, ::symlink("/etc", (scratch + "/os/var/home/alice/etc").c_str()) == 0);
+        auto below_user = sys::open_path(scratch + "/os/home/alice/etc", O_PATH | O_DIRECTORY, "t", follow);
+        CHILD_CHECK_INFO(checks, !below_user.ok() && below_user.error().err == ELOOP,
+                         below_user ? "opened" : below_user.error().message());
+        // A root-owned link in a world-writable directory: refused.
+        CHILD_REQUIRE(checks, ::symlink("/etc", (scratch + "/os/var/tmp/etc").c_str()) == 0);
+        auto in_sticky = sys::open_path(scratch + "/os/var/tmp/etc", O_PATH | O_DIRECTORY, "t", follow);
+        CHILD_CHECK(checks, !in_sticky.ok() && in_sticky.error().err == ELOOP);
+        // A user-owned link in a root-only directory: refused.
+        CHILD_REQUIRE(checks, ::symlink("var/home", (scratch + "/os/home2").c_str()) == 0);
+        CHILD_REQUIRE(checks, ::lchown((scratch + "/os/home2").c_str(), 1001, 1001) == 0);
+        auto user_link = sys::open_path(scratch + "/os/home2/alice/tmp", O_PATH | O_DIRECTORY, "t", follow);
+        CHILD_CHECK_INFO(checks, !user_link.ok() && user_link.error().err == ELOOP &&
+                                     user_link.error().message().find("owned by uid 1001") != std::string::npos,
+                         user_link ? "opened" : user_link.error().message());
+        // A loop ends.
+        CHILD_REQUIRE(checks, ::symlink("loop", (scratch + "/os/loop").c_str()) == 0);
+        auto loop = sys::open_path(scratch + "/os/loop", O_PATH | O_DIRECTORY, "t", follow);
+        CHILD_CHECK(checks, !loop.ok() && loop.error().err == ELOOP);
+    });
+}

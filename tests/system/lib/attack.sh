@@ -24,7 +24,7 @@ ATTACK_WATCHED=(/tmp /var/tmp /home /root /run)
 tree_snapshot() {
     find "${ATTACK_WATCHED[@]}" -xdev -printf '%p %u %g %m %y %i\n' 2>/dev/null |
         grep -v -e '^/run/polyns-test/syslog' -e '^/run/polyns-test/attack-' \
-            -e '^/run/polyns-test/etc/work[/ ]' |
+            -e '^/run/polyns-test/etc/work[/ ]' -e '^/run/polyns[/ ]' |
         sed "s#^$POLYNS_TEST_ROOT/etc/upper\([/ ]\)#/etc\1#" | LC_ALL=C sort
 }
 

@@ -38,7 +38,7 @@ session() {
     local driver_options=()
     while [[ $1 == --* ]]; do
         driver_options+=("$1")
-        [[ $1 == --keep-open-fds ]] && { shift; driver_options+=("$1"); }
+        [[ $1 == --keep-open-fds || $1 == --open-twice-as ]] && { shift; driver_options+=("$1"); }
         shift
     done
     local user=$1
