@@ -56,7 +56,7 @@ Result<UniqueFd> open_pin_directory(bool create) {
     auto run = open_path("/run", O_PATH | O_DIRECTORY, kStep);
     if (!run) return run.error();
     if (create) {
-        if (auto r = make_dir_if_missing(run->get(), "polyns", 0755, "/run/polyns"); !r) return r.error();
+        if (auto r = make_dir_if_missing(run->get(), "polyns", 0700, "/run/polyns"); !r) return r.error();
     }
     auto top = open_checked_dir(run->get(), "polyns", "/run/polyns", S_IWGRP | S_IWOTH);
     if (!top) return top.error();

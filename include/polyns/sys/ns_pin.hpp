@@ -21,7 +21,7 @@ namespace polyns::sys {
 inline constexpr const char* pin_directory = "/run/polyns/ns";
 
 // Opens the pin directory, checked: a directory, root-owned, mode 0700 (no
-// access for anyone else). With create, makes /run/polyns (0755) and the
+// access for anyone else). With create, makes /run/polyns (0700, shared with the other state of the module) and the
 // directory when missing and turns it into a private mount of its own (a bind
 // of itself) when it is not one yet. Without create, ENOENT when absent.
 Result<UniqueFd> open_pin_directory(bool create);
