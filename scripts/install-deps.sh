@@ -37,6 +37,9 @@ packages=(
     libglib2.0-dev sudo
     # polyns's bash completion: its install directory and its test (issue 14)
     bash-completion
+    # the package tests (tests/packaging): clean chroots from Debian's
+    # archive, lintian, rpmbuild and its contents, the Ansible role
+    mmdebstrap debian-archive-keyring lintian rpm ansible
 )
 
 missing=()

@@ -58,8 +58,8 @@ cleanup() {
 }
 group_hash=$(sha256sum </etc/group)
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'exit 0' INT
+trap 'exit 0' TERM
 
 # shadow's commonio lock: /etc/group.PID holding our pid, linked to
 # /etc/group.lock (link fails while someone holds it).

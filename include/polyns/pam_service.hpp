@@ -30,4 +30,9 @@ std::vector<PamServiceEntry> parse_pam_service(std::string_view text);
 // True when `module` (a name or a path) is the polyns module.
 bool is_polyns_module(std::string_view module);
 
+// True for a session line of pam_selinux.so that opens (`open`, or neither
+// `open` nor `close`: it then does both). With SELinux, such a line must come
+// before pam_polyns.so: level/context instances need the exec context it sets.
+bool is_pam_selinux_open(const PamServiceEntry& entry);
+
 }  // namespace polyns

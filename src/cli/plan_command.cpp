@@ -61,15 +61,6 @@ struct ModuleArgs {
 
 bool selinux_enabled() { return sys::selinux::enabled(); }  // same test as the module's
 
-bool is_pam_selinux_open(const PamServiceEntry& e) {
-    if (e.kind != PamServiceEntry::Kind::Module || e.type != "session") return false;
-    const std::size_t slash = e.module.rfind('/');
-    if (e.module.substr(slash == std::string::npos ? 0 : slash + 1) != "pam_selinux.so") return false;
-    // pam_selinux without open/close does both.
-    return std::find(e.args.begin(), e.args.end(), "close") == e.args.end() ||
-           std::find(e.args.begin(), e.args.end(), "open") != e.args.end();
-}
-
 // What `polyns plan` takes as the user's context where the module would ask
 // pam_selinux's exec context: --selinux-context, else the default context of
 // the user (what pam_selinux open computes for a login without a requested

@@ -522,8 +522,19 @@ Result<PinnedStep> pin_step(const Plan& plan, const MountStep& step, Rollback& r
         // here and the mount (it would be mounted deleted, or emptied).
         auto lock = sys::lock_template(pinned.template_fd->get(), step.template_dir, sys::LockKind::Shared,
                                        template_lock_timeout_ms);
-        if (!lock) return lock.error();
-        pinned.template_lock = std::make_shared<sys::TemplateLock>(std::move(*lock));
+        if (lock) {
+            pinned.template_lock = std::make_shared<sys::TemplateLock>(std::move(*lock));
+        } else if (lock.error().err == EWOULDBLOCK) {
+            return lock.error();  // gc is removing an instance of this template
+        } else {
+            // The lock only keeps `polyns gc` away while this session pins and
+            // mounts; it is no boundary against users. Where the module cannot
+            // keep its lock file (the SELinux policy denies the login domain
+            // /run/polyns, as Debian's does local_login_t; a read-only /run),
+            // the session goes on without it rather than fail every login.
+            log.warning("template " + step.template_dir + ": " + lock.error().message() +
+                        "; going on without the template lock (a polyns gc running now could race this login)");
+        }
         if (auto r = check_mirrored_reach(plan, step, pinned.polydir_st, pinned.template_fd->get()); !r)
             return r.error();
         auto label = instance_label(step, pinned);

@@ -197,14 +197,14 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
     }
 
     // Reached again on a handle that holds a polyns session: a second
-    // pam_polyns line in the stack (the pam-auth-update profile in
-    // common-session plus a line an admin added to su) or a second
-    // pam_open_session; the module cannot tell the two apart. The first
-    // session's state is never replaced (its tmpdir instance would never be
-    // removed, its mount would stay under a second one, a failed second open
-    // would leave close nothing to do). For the same user the session is set
-    // up already: nothing more to do. For another user it is refused: her
-    // processes would run in the first user's view.
+    // pam_polyns line of the stack (the pam-auth-update profile's line in
+    // common-session and one an admin added to su), or a second
+    // pam_open_session. The first session's state is never replaced (its
+    // tmpdir instance would never be removed, its mount would stay under a
+    // second one, a failed second open would leave close nothing to do). For
+    // the same user the session is set up already: nothing more to do. For
+    // another user it is refused: her processes would run in the first
+    // user's view.
     if (const SessionState* open = find_session_state(pamh); open != nullptr) {
         if (open->user != who.user) {
             log.error("session for " + who.text() +
@@ -214,8 +214,10 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
             return PAM_SESSION_ERR;
         }
         log.notice("session for " + who.text() +
-                   ": already set up by pam_polyns on this handle (a second pam_polyns line in the stack, "
-                   "or a second pam_open_session); nothing more to do");
+                   (opened_by_this_line(pamh, argv)
+                        ? ": already set up by pam_polyns on this handle (a second pam_open_session); "
+                          "nothing more to do"
+                        : ": already set up by an earlier pam_polyns line of this stack; this line does nothing"));
         return PAM_SUCCESS;
     }
 
@@ -288,6 +290,7 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
         return PAM_SUCCESS;
     }
     *stored = std::move(*state);
+    remember_opening_line(pamh, argv);
     // The session is set up and recorded: failing to describe it must not
     // turn it into a failed open (the application would then never close it).
     try {

@@ -17,7 +17,26 @@ void free_session_state(pam_handle_t* /*pamh*/, void* data, int /*error_status*/
     delete static_cast<SessionState*>(data);
 }
 
+constexpr const char* line_key = "polyns_opening_line";
+// Stands for a NULL argv (a line without arguments).
+const char no_arguments = 0;
+
+const void* line_identity(const char** argv) {
+    return argv != nullptr ? static_cast<const void*>(argv) : static_cast<const void*>(&no_arguments);
+}
+
 }  // namespace
+
+void remember_opening_line(pam_handle_t* pamh, const char** argv) {
+    // Only the address is kept (no cleanup: libpam owns the argv array).
+    (void)pam_set_data(pamh, line_key, const_cast<void*>(line_identity(argv)), nullptr);
+}
+
+bool opened_by_this_line(pam_handle_t* pamh, const char** argv) {
+    const void* data = nullptr;
+    if (pam_get_data(pamh, line_key, &data) != PAM_SUCCESS || data == nullptr) return true;
+    return data == line_identity(argv);
+}
 
 SessionState* reserve_session_state(pam_handle_t* pamh) {
     auto* state = new (std::nothrow) SessionState();

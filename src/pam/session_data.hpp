@@ -21,4 +21,11 @@ const SessionState* find_session_state(pam_handle_t* pamh);
 // second close is a no-op.
 void forget_session_state(pam_handle_t* pamh);
 
+// Which line of the stack opened the session: libpam passes each line its own
+// argv array (the same one at every call), so a second pam_polyns line of one
+// stack is told apart from a second pam_open_session on the handle. Lines
+// without arguments all get NULL and count as the same line.
+void remember_opening_line(pam_handle_t* pamh, const char** argv);
+bool opened_by_this_line(pam_handle_t* pamh, const char** argv);
+
 }  // namespace polyns::pam

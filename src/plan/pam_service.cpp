@@ -98,6 +98,20 @@ std::vector<PamServiceEntry> parse_pam_service(std::string_view text) {
     return entries;
 }
 
+bool is_pam_selinux_open(const PamServiceEntry& entry) {
+    if (entry.kind != PamServiceEntry::Kind::Module || entry.type != "session") return false;
+    const std::size_t slash = entry.module.rfind('/');
+    const std::string_view base =
+        std::string_view(entry.module).substr(slash == std::string::npos ? 0 : slash + 1);
+    if (base != "pam_selinux.so") return false;
+    bool open = false, close = false;
+    for (const auto& arg : entry.args) {
+        open = open || arg == "open";
+        close = close || arg == "close";
+    }
+    return open || !close;
+}
+
 bool is_polyns_module(std::string_view module) {
     const std::size_t slash = module.rfind('/');
     const std::string_view base = slash == std::string_view::npos ? module : module.substr(slash + 1);

@@ -92,7 +92,7 @@ std::string octal_mode(mode_t mode) {
 
 Result<std::string> who_else_can_search(int fd, const std::string& step, const std::string& path) {
     // acl_get_fd needs an fd opened for reading; the magic link works for O_PATH.
-    std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    std::string proc = "/proc/thread-self/fd/" + std::to_string(fd);
     std::unique_ptr<void, int (*)(void*)> acl(::acl_get_file(proc.c_str(), ACL_TYPE_ACCESS), ::acl_free);
     if (!acl) return make_error(step, path, "acl_get_file", errno);
     struct Entry {

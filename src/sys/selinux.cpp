@@ -188,7 +188,7 @@ Result<std::string> fd_context(int fd, const std::string& path) {
     if (a->fgetfilecon_raw(fd, &c.raw) >= 0 && c.raw != nullptr) return c.take();
     if (errno != EBADF) return make_error("read the SELinux label of", path, "fgetfilecon", errno);
     // An O_PATH fd: its magic link in /proc leads to exactly the object it holds.
-    const std::string link = "/proc/self/fd/" + std::to_string(fd);
+    const std::string link = "/proc/thread-self/fd/" + std::to_string(fd);
     if (a->getfilecon_raw(link.c_str(), &c.raw) < 0 || c.raw == nullptr)
         return make_error("read the SELinux label of", path, "getfilecon " + link, errno);
     return c.take();

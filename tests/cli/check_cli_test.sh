@@ -178,7 +178,13 @@ case_world_writable() {
     expect_status 2
     local diag
     diag=$(grep -F -- "$file" <<<"$out" | grep -F ': error: ') || fail "no error naming $file"
-    expect_contains "$diag" "writable"
+    # Not root (a package build runs the unit suite as a plain user): the
+    # file is also not root's, and that is the reason the loader names first.
+    if ((EUID == 0)); then
+        expect_contains "$diag" "writable"
+    else
+        expect_contains "$diag" "cannot trust"
+    fi
     # the summary says the file was refused, not that there was none (issue 14)
     local summary
     summary=$(tail -n 1 <<<"$out")

@@ -260,6 +260,22 @@ case_gc() {
     [[ ! -e /tmp/user_tmpl/$((U + 5)) && ! -e /var/tmp/user_tmpl/$((U + 5)) ]] || fail "eve's instances are still there"
     [[ -d /tmp/user_tmpl/$((U + 6)) && -d /tmp/user_tmpl/$A ]] || fail "a live instance was removed"
     wait_for_syslog "polyns.*gc removed instance /tmp/user_tmpl/$((U + 5))" || fail "no syslog line for the removal"
+    # A reused uid: gus's instance is moved aside when hal gets his uid
+    # (issue 12); gc removes the moved-aside instance, as uid $((U + 7)).
+    add_user gus $((U + 7))
+    "$POLYNS_PAM_SESSION" polyns-test gus -- sh -c 'echo x >/tmp/gus-file'
+    grep -v '^gus:' /etc/passwd >"$POLYNS_TEST_ROOT/passwd"
+    cat "$POLYNS_TEST_ROOT/passwd" >/etc/passwd
+    grep -v '^gus:' /etc/group >"$POLYNS_TEST_ROOT/group"
+    cat "$POLYNS_TEST_ROOT/group" >/etc/group
+    add_user hal $((U + 7))
+    "$POLYNS_PAM_SESSION" polyns-test hal -- true
+    local aside
+    aside=$(find /tmp/user_tmpl/.polyns-moved-aside -mindepth 1 -maxdepth 1 | head -n 1)
+    [[ -n $aside ]] || fail "gus's instance was not moved aside"
+    run out polyns gc
+    assert_contains "$out" "removed $aside of uid $((U + 7)) (a previous account) (moved aside" "moved-aside instance removed"
+    [[ ! -e $aside ]] || fail "$aside is still there"
     # --older-than 0: every unused instance is a candidate; ann's live one is kept.
     run out polyns gc --older-than 0
     [[ -d /tmp/user_tmpl/$A ]] || fail "ann's live instance was removed"

@@ -59,9 +59,12 @@ try_config() {
     local changes
     # Instances (alice's 0700 directories where templates may be), and
     # missing templates the module made (root:root 0000, as pam_namespace.so
-    # makes them: Debian's `$HOME $HOME/$USER.inst/`, the seed's templates).
+    # makes them: Debian's `$HOME $HOME/$USER.inst/`, the seed's templates),
+    # and what Debian's namespace.init copies from /etc/skel into that new
+    # $HOME instance.
     changes=$(tree_changes "$before" | grep -Ev '^\+ (/var/tmp|/tmp|/home/alice|/home/bob/rootinst|/tmp-inst)/([^ ]+/)?[^/ ]+ alice alice 700 d [0-9]+$' |
-        grep -Ev '^\+ [^ ]+ root root 0 d [0-9]+$' || true)
+        grep -Ev '^\+ [^ ]+ root root 0 d [0-9]+$' |
+        grep -Ev '^\+ /home/alice/alice\.inst/[^/ ]+(/[^ ]+)? alice alice [0-7]+ [df] [0-9]+$' || true)
     assert_eq "$changes" "" "9. $case: nothing changed outside the templates"
 }
 

@@ -20,7 +20,9 @@ named=$(python3 - "$src" <<'PY'
 import pathlib, re, sys
 src = pathlib.Path(sys.argv[1])
 literal = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
-mention = re.compile(r'`?\bpolyns ([a-z][a-z-]*)')
+# "polyns WORD" as a command: at the start, after a space, a backtick or a
+# parenthesis (not custom/polyns, a profile's name).
+mention = re.compile(r'(?:^|[\s`(])polyns ([a-z][a-z-]*)')
 for path in sorted(src.glob('src/**/*.[ch]pp')):
     for n, line in enumerate(path.read_text().splitlines(), 1):
         code = line.split('//', 1)[0] if not line.lstrip().startswith('"') else line

@@ -126,7 +126,7 @@ assert_not_contains "$out" LEAK- "carol does not see alice's /tmp"
 assert_eq "$(field after tmp)" "$alice_tmp" "back in alice's session after su - carol: her /tmp"
 [[ ! -e /tmp/user_tmpl/$(id -u alice)/user_tmpl ]] || fail "something was created inside alice's instance"
 pass "nothing was created inside alice's instance"
-assert_contains "$(syslog_lines)" "already set up by pam_polyns on this handle" \
+wait_for_syslog "already set up by an earlier pam_polyns line of this stack" && assert_contains "$(syslog_lines)" "already set up by an earlier pam_polyns line of this stack" \
     "su's second pam_polyns line (the admin's unmnt_remnt) did nothing, harmlessly"
 [[ -z $(syslog_lines 'polyns.*(failed|error)') ]] || fail "a session logged an error: $(syslog_lines 'polyns.*(failed|error)')"
 pass "no session logged an error"
@@ -134,13 +134,15 @@ pass "no session logged an error"
 # ------------------------------------------ 2. alice's ssh login, root excluded
 sshd_write_pam_stack "session include common-session"
 sshd_authorize alice
-su_l="su -" sudo_i="sudo -i"
+# The real runuser (the sanitizer run puts a wrapper first in PATH).
+runuser_bin=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v runuser)
+su_l="su -" sudo_i="sudo -i" sudo_runuser_l="sudo $runuser_bin -l"
 if [[ -n ${POLYNS_TEST_PRELOAD:-} ]]; then
     export POLYNS_ASAN_PRELOAD_SSHD=1
     su_l="su -w ASAN_OPTIONS -"
     sudo_i="sudo --preserve-env=ASAN_OPTIONS -i"
+    sudo_runuser_l="sudo --preserve-env=ASAN_OPTIONS $runuser_bin -w ASAN_OPTIONS -l"
 fi
-runuser_bin=$(command -v runuser)
 sshd_start
 
 run_nested() { # LABEL-PREFIX
@@ -151,7 +153,7 @@ $sudo_i $probe $1-sudo-i leak
 $probe $1-after-sudo-i
 $sudo_i -u bob $probe $1-sudo-i-bob leak
 $probe $1-after-sudo-i-bob
-sudo $runuser_bin -l bob -c '$probe $1-runuser-l-bob leak'
+$sudo_runuser_l bob -c '$probe $1-runuser-l-bob leak'
 $probe $1-after-runuser-l-bob"
     fi
     ssh_run alice "

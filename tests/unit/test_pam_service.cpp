@@ -59,3 +59,20 @@ TEST_CASE("continuations, escaped brackets and junk", "[pam_service]") {
     CHECK(entries[1].line == 4);
     CHECK(entries[1].args == std::vector<std::string>{"a]b"});
 }
+
+TEST_CASE("pam_selinux session lines that open", "[pam_service]") {
+    const auto entries = parse_pam_service(
+        "session required pam_selinux.so open env_params\n"
+        "session required /lib/security/pam_selinux.so\n"
+        "session required pam_selinux.so close\n"
+        "session required pam_selinux.so close open\n"
+        "auth required pam_selinux.so open\n"
+        "session required pam_polyns.so open\n");
+    REQUIRE(entries.size() == 6);
+    CHECK(is_pam_selinux_open(entries[0]));
+    CHECK(is_pam_selinux_open(entries[1]));
+    CHECK_FALSE(is_pam_selinux_open(entries[2]));
+    CHECK(is_pam_selinux_open(entries[3]));
+    CHECK_FALSE(is_pam_selinux_open(entries[4]));
+    CHECK_FALSE(is_pam_selinux_open(entries[5]));
+}

@@ -346,6 +346,19 @@ TEST_CASE("an excluded user never fails on a rule that is not theirs", "[planner
     CHECK_FALSE(plan_for(config_of({r}), weird).ok());
 }
 
+TEST_CASE("a home directory of / is refused for $HOME and %{HOME} rules", "[planner]") {
+    Identity rooted = alice();
+    for (const char* home : {"/", "//"}) {
+        rooted.home = home;
+        auto p = plan_for(config_of({rule("$HOME/tmp", "$HOME/.inst/", Method::User)}), rooted);
+        REQUIRE_FALSE(p.ok());
+        CHECK(p.error().message().find("is the root directory") != std::string::npos);
+        CHECK_FALSE(plan_for(config_of({rule("/tmp", "%{HOME}/.inst/", Method::User)}), rooted).ok());
+        // Rules without the home are not affected.
+        CHECK(plan_for(config_of({rule("/tmp", "/tmp/inst/", Method::User)}), rooted).ok());
+    }
+}
+
 TEST_CASE("instance_mode=mirror copies the polydir's owner and mode", "[planner]") {
     Options mirror;
     mirror.instance_mode = InstanceMode::Mirror;

@@ -33,6 +33,8 @@
 #   POLYNS_SOURCE_DIR POLYNS_BUILD_DIR POLYNS_MODULE POLYNS_CLI
 #   POLYNS_PAM_SESSION POLYNS_SYSLOG_SINK
 # Set inside: POLYNS_TEST_ROOT (/run/polyns-test), POLYNS_SYSLOG_FILE.
+# POLYNS_HARNESS_ETC=copy: /etc a copy instead of an overlay (the fallback
+# where the kernel cannot stack another overlay).
 
 set -euo pipefail
 set -E
@@ -224,7 +226,8 @@ _harness_record_world() {
         # Files the world wrote in /etc: the overlay's upper dir (but the
         # account files, above) and what changed in its pam.d and security.
         (cd "$upper" && find . -type f -printf '%P\0' | xargs -0 -r sha256sum) |
-            awk '$2 !~ /^(passwd|group|shadow|gshadow)$/ { print "file /etc/" $2, $1 }'
+            awk '$2 !~ /^(passwd|group|shadow|gshadow)$/ { print "file /etc/" $2, $1 }' | LC_ALL=C sort |
+            LC_ALL=C comm -23 - "$POLYNS_TEST_ROOT/etc/pristine-files"
         local sub
         for sub in pam.d security; do
             (cd "$POLYNS_TEST_ROOT/$sub" && find . -type f -printf '%P\0' | xargs -0 -r sha256sum) |
@@ -342,7 +345,23 @@ _harness_private_etc() {
         targets+=("$target")
         i=$((i + 1))
     done < <(awk '$5 ~ "^/etc/" { print $5 }' /proc/self/mountinfo)
-    mount -n -t overlay -o "lowerdir=/etc,upperdir=$base/upper,workdir=$base/work" overlay /etc
+    : >"$base/pristine-files"
+    echo "POLYNS_HARNESS_ETC=${POLYNS_HARNESS_ETC:-overlay}" >"$base/mode"
+    if [[ ${POLYNS_HARNESS_ETC:-overlay} == overlay ]] &&
+        mount -n -t overlay -o "lowerdir=/etc,upperdir=$base/upper,workdir=$base/work" overlay /etc 2>"$base/mode"; then
+        echo overlay >"$base/mode"
+    else
+        # No overlay possible (a root filesystem that is itself an overlay,
+        # nested worlds beyond the kernel's stacking depth) or
+        # POLYNS_HARNESS_ETC=copy: a copy of /etc bound over it. The "upper
+        # dir" is then the whole copy; pristine-files says what it held.
+        echo "harness: /etc is a copy, not an overlay ($(cat "$base/mode"))" >&2
+        echo copy >"$base/mode"
+        cp -a /etc/. "$base/upper/"
+        (cd "$base/upper" && find . -type f -printf '%P\0' | xargs -0 -r sha256sum) |
+            awk '{ print "file /etc/" $2, $1 }' | LC_ALL=C sort >"$base/pristine-files"
+        mount -n --bind "$base/upper" /etc
+    fi
     for ((i = 0; i < ${#targets[@]}; i++)); do
         cp -p -- "$saved/$i" "${targets[i]}"
     done
