@@ -290,6 +290,18 @@ case_gc() {
         "$POLYNS_PAM_SESSION" polyns-test ben -- sh -c \
             'echo $$ >/tmp/f && sleep 0.02 && test "$(cat /tmp/f)" = $$ && ! grep -q " /tmp .*deleted" /proc/self/mountinfo' ||
             { touch "$stop"; fail "session $i of ben met a removed instance (or failed)"; }
+        # Every tenth session, leave gc a gap (up to 5 s) to remove the unused
+        # instance, so the next logins meet a removal just done or under way
+        # however slow this build is (ASan): the race is exercised by design.
+        if ((i % 10 == 9)); then
+            local seen want
+            want=$(($(grep -c "removed /tmp/user_tmpl/$B" "$POLYNS_TEST_ROOT/gc.log" || true) + 1))
+            for ((t = 0; t < 100; t++)); do
+                seen=$(grep -c "removed /tmp/user_tmpl/$B" "$POLYNS_TEST_ROOT/gc.log" || true)
+                ((seen >= want)) && break
+                sleep 0.05
+            done
+        fi
     done
     touch "$stop"
     wait "$gc_loop"
