@@ -19,9 +19,13 @@
 namespace polyns {
 namespace {
 
-constexpr std::size_t kMaxRecordSize = 1 << 20;
 
-std::string record_name(const std::string& pin) { return pin + ".rec"; }
+std::string record_name(const std::string& pin) { return pin + sys::pin_record_suffix; }
+// The session count of the namespace `ns` pinned for `pin`.
+std::string live_name(const std::string& pin, const sys::NamespaceId& ns) {
+    return pin + ".live." + std::to_string(ns.ino);
+}
+
 
 // Why the pin cannot be joined; empty when there is no pin at all.
 struct JoinOutcome {
@@ -54,6 +58,17 @@ std::shared_ptr<PersistLink> make_link(const Plan& plan, const sys::NamespaceId&
             link->instances.push_back({step.template_dir, step.instance_name});
     }
     return link;
+}
+
+// Counts this session (UID.live) while UID.lock is held. Without the hold the
+// session is still right: its close then asks /proc whether it is the last.
+void hold_session(SessionState& state, int dir_fd, const std::string& pin, Log& log) {
+    auto live = sys::hold_session(dir_fd, live_name(pin, state.persist->ns));
+    if (!live) {
+        log.warning("persist: " + live.error().message() + "; the session is counted from /proc when it closes");
+        return;
+    }
+    state.persist->live = std::make_shared<sys::UniqueFd>(std::move(*live));
 }
 
 // After setns() into the pin: each polydir must still show the very mount the
@@ -230,6 +245,7 @@ Result<SessionState> open_persistent_session(const Plan& plan, Log& log) {
     auto joined = try_join(plan, dir->get(), pin, key, outer, log);
     if (!joined) return joined.error();
     if (joined->state) {
+        hold_session(*joined->state, dir->get(), pin, log);
         log.debug("persist: joined the pinned namespace of " + user);
         return std::move(*joined->state);
     }
@@ -261,6 +277,7 @@ Result<SessionState> open_persistent_session(const Plan& plan, Log& log) {
         if (!state) return state;
         auto pinned = pin_current(plan, *state, dir->get(), pin, outer, key, log);
         if (pinned) {
+            hold_session(*state, dir->get(), pin, log);
             log.debug("persist: pinned the new namespace of " + user);
             return state;
         }
@@ -288,20 +305,35 @@ Result<SessionState> open_persistent_session(const Plan& plan, Log& log) {
 }
 
 Result<void> close_persistent_session(const SessionState& state, Log& log) {
-    const PersistLink& link = *state.persist;
+    PersistLink& link = *state.persist;
     const std::string pin = std::to_string(link.uid);
     // In the session's namespace the pin directory is the same directory
-    // (without the pins): the lock and the record are there.
+    // (without the pins): the lock, the count and the record are there.
     auto dir = sys::open_pin_directory(false);
     if (!dir) return dir.error().err == ENOENT ? Result<void>() : Result<void>(dir.error());
     auto lock = sys::lock_in_directory(dir->get(), pin + ".lock");
     if (!lock) return lock.error();
+    // This session stops counting; the others (and crashed ones: the kernel
+    // released theirs) answer with their holds.
+    link.live.reset();
+    auto held = sys::sessions_held(dir->get(), live_name(pin, link.ns));
+    if (!held) log.warning("persist: " + held.error().message() + "; asking /proc whether other sessions are open");
+    if (held && *held) {
+        log.debug("persist: another session of " + state.user + " is open; the pin stays");
+        return {};
+    }
+    // The count says last: a process left behind by a session whose caller
+    // died (its hold is gone, its shell may live on) still keeps the pin and
+    // the instances.
     auto others = sys::other_process_in_namespace(link.ns, ::getpid());
     if (!others) return others.error();
     if (*others) {
-        log.debug("persist: another process is in the namespace of " + state.user + "; the pin stays");
+        log.debug("persist: no other session of " + state.user +
+                  " is open but processes are left in its namespace; the pin stays (polyns gc removes it later)");
         return {};
     }
+    // The namespace's last session: its count goes, whatever is pinned now.
+    (void)sys::remove_file_at(dir->get(), live_name(pin, link.ns));
     auto text = sys::read_small_file(dir->get(), record_name(pin), kMaxRecordSize);
     if (!text) return text.error();
     std::optional<PinRecord> record;
@@ -323,8 +355,7 @@ Result<void> close_persistent_session(const SessionState& state, Log& log) {
     if (!outer_dir) {
         result = outer_dir.error();
     } else {
-        (void)sys::remove_file_at(outer_dir->get(), record_name(pin));
-        result = sys::unpin_namespace(outer_dir->get(), pin);
+        result = sys::unpin_user(outer_dir->get(), pin, "");
         if (result) log.info("persist: last session of " + state.user + " closed; its namespace is unpinned");
     }
     if (result && link.clean) {

@@ -22,7 +22,6 @@
 #include "polyns/sys/mount.hpp"
 #include "polyns/sys/mountinfo.hpp"
 #include "polyns/sys/namespace.hpp"
-#include "polyns/sys/ns_pin.hpp"
 #include "polyns/sys/path.hpp"
 #include "polyns/sys/process.hpp"
 #include "rollback.hpp"
@@ -81,8 +80,6 @@ Result<SessionState> open_in_new_namespace(const Plan& plan, bool nested, Rollba
     auto propagation = plan.mount_private ? sys::Propagation::Private : sys::Propagation::Slave;
     if (auto r = sys::set_namespace_propagation(propagation); !r) return r.error();
     log.debug(std::string("made / recursively ") + (plan.mount_private ? "private" : "slave"));
-    // unshare copied every user's pin (persist): this namespace must not keep them alive.
-    if (auto r = sys::detach_pin_directory_copy(); !r) return r.error();
 
     if (plan.unmount_previous || plan.unmount_only || nested) {
         auto unmounted = engine::unmount_previous(plan, log);

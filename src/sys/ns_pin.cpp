@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <algorithm>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 
 #include "fault_injection.hpp"
@@ -50,7 +51,39 @@ Result<UniqueFd> open_checked_dir(int parent_fd, const std::string& name, const 
 
 std::string below(int dir_fd, const std::string& name) { return fd_path(dir_fd) + "/" + name; }
 
+// The namespace the pins live in (the file `home`), nullopt before the first pin.
+Result<std::optional<NamespaceId>> read_home(int dir_fd) {
+    auto text = read_small_file(dir_fd, "home", 64);
+    if (!text) return text.error();
+    if (!*text) return std::optional<NamespaceId>();
+    unsigned long long dev = 0;
+    unsigned long long ino = 0;
+    if (std::sscanf((*text)->c_str(), "%llu %llu", &dev, &ino) != 2)
+        return make_error(kStep, std::string(pin_directory) + "/home", "", EINVAL, "not two numbers",
+                          "remove it: the module writes it again");
+    return std::optional<NamespaceId>(NamespaceId{static_cast<dev_t>(dev), static_cast<ino_t>(ino)});
+}
+
+Error not_home() {
+    return make_error(kStep, pin_directory, "", EXDEV,
+                      "this process is in a session's namespace, not in the one the pins live in",
+                      "if that namespace is gone (it never is on a host), remove " + std::string(pin_directory) +
+                          "/home");
+}
+
 }  // namespace
+
+Result<void> check_pin_home(int dir_fd) {
+    auto home = read_home(dir_fd);
+    if (!home) return home.error();
+    if (!*home) return {};
+    auto here_fd = open_thread_mount_namespace();
+    if (!here_fd) return here_fd.error();
+    auto here = namespace_id(here_fd->get());
+    if (!here) return here.error();
+    if (**home != *here) return not_home();
+    return {};
+}
 
 Result<UniqueFd> open_pin_directory(bool create) {
     auto run = open_path("/run", O_PATH | O_DIRECTORY, kStep);
@@ -60,35 +93,49 @@ Result<UniqueFd> open_pin_directory(bool create) {
     }
     auto top = open_checked_dir(run->get(), "polyns", "/run/polyns", S_IWGRP | S_IWOTH);
     if (!top) return top.error();
-    bool made = false;
     if (create) {
-        auto r = make_dir_if_missing(top->get(), "ns", 0700, pin_directory);
-        if (!r) return r.error();
-        made = *r;
+        if (auto r = make_dir_if_missing(top->get(), "ns", 0700, pin_directory); !r) return r.error();
     }
     auto dir = open_checked_dir(top->get(), "ns", pin_directory, 0077);
     if (!dir || !create) return dir;
 
-    // The pins must not propagate anywhere: the directory is a private mount of its own.
+    // Where are we? The pins live in the namespace recorded in `home`.
+    auto here_fd = open_thread_mount_namespace();
+    if (!here_fd) return here_fd.error();
+    auto here = namespace_id(here_fd->get());
+    if (!here) return here.error();
+    auto home = read_home(dir->get());
+    if (!home) return home.error();
+    if (*home && **home != *here) return not_home();
+
+    // At home (or the first time): the directory is a private mount of its
+    // own, so the pins never propagate anywhere. Set up under a lock, so two
+    // first sessions do not stack two binds.
     auto pos = mount_position(dir->get(), kStep, pin_directory);
     if (!pos) return pos.error();
-    if (!pos->is_mount_root && !made) {
-        // It was a mount of its own where it was made: this is a session's
-        // namespace, whose copy of it was detached (a nested session, such
-        // as su in another user's session). Pins made here would live in
-        // that session's namespace, so none are.
-        return make_error(kStep, pin_directory, "", EXDEV,
-                          "not a mount of its own here: this process is in a session's namespace",
-                          "if it was unmounted in the host's namespace, remove the directory there");
-    }
-    if (!pos->is_mount_root) {
-        const std::string self = fd_path(dir->get());
-        if (int err = injected_fault("mount")) return make_error(kStep, pin_directory, "mount", err);
-        if (::mount(self.c_str(), self.c_str(), nullptr, MS_BIND, nullptr) != 0)
-            return make_error(kStep, pin_directory, "mount (bind onto itself)", errno);
+    if (!*home || !pos->is_mount_root) {
+        auto setup = lock_in_directory(dir->get(), "setup.lock");
+        if (!setup) return setup.error();
         dir = open_checked_dir(top->get(), "ns", pin_directory, 0077);
         if (!dir) return dir;
+        pos = mount_position(dir->get(), kStep, pin_directory);
+        if (!pos) return pos.error();
+        if (!pos->is_mount_root) {
+            const std::string self = fd_path(dir->get());
+            if (int err = injected_fault("mount")) return make_error(kStep, pin_directory, "mount", err);
+            if (::mount(self.c_str(), self.c_str(), nullptr, MS_BIND, nullptr) != 0)
+                return make_error(kStep, pin_directory, "mount (bind onto itself)", errno);
+            dir = open_checked_dir(top->get(), "ns", pin_directory, 0077);
+            if (!dir) return dir;
+        }
+        if (::mount(nullptr, fd_path(dir->get()).c_str(), nullptr, MS_PRIVATE, nullptr) != 0)
+            return make_error(kStep, pin_directory, "mount (make private)", errno);
+        if (auto r = write_small_file(dir->get(), "home", std::to_string(here->dev) + " " + std::to_string(here->ino) + "\n");
+            !r)
+            return r.error();
+        return dir;
     }
+    // An admin's `mount --make-rshared /run` would make it shared again.
     if (::mount(nullptr, fd_path(dir->get()).c_str(), nullptr, MS_PRIVATE, nullptr) != 0)
         return make_error(kStep, pin_directory, "mount (make private)", errno);
     return dir;
@@ -102,6 +149,29 @@ Result<UniqueFd> lock_in_directory(int dir_fd, const std::string& name) {
         if (errno != EINTR) return make_error("lock the user's pin", path, "flock", errno);
     }
     return fd;
+}
+
+Result<UniqueFd> hold_session(int dir_fd, const std::string& name) {
+    const std::string path = std::string(pin_directory) + "/" + name;
+    UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600));
+    if (!fd) return make_error("count the user's session", path, "open", errno);
+    // Never waits: an exclusive holder only ever tests (sessions_held) and lets go.
+    while (::flock(fd.get(), LOCK_SH) != 0) {
+        if (errno != EINTR) return make_error("count the user's session", path, "flock", errno);
+    }
+    return fd;
+}
+
+Result<bool> sessions_held(int dir_fd, const std::string& name) {
+    const std::string path = std::string(pin_directory) + "/" + name;
+    UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    if (!fd) {
+        if (errno == ENOENT) return false;
+        return make_error("count the user's sessions", path, "open", errno);
+    }
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return false;  // released with the fd
+    if (errno == EWOULDBLOCK) return true;
+    return make_error("count the user's sessions", path, "flock", errno);
 }
 
 Result<NamespaceId> namespace_id(int ns_fd) {
@@ -172,6 +242,12 @@ Result<void> unpin_namespace(int dir_fd, const std::string& name) {
     return remove_file_at(dir_fd, name);
 }
 
+Result<void> unpin_user(int dir_fd, const std::string& name, const std::string& live) {
+    (void)remove_file_at(dir_fd, name + pin_record_suffix);
+    if (!live.empty()) (void)remove_file_at(dir_fd, live);
+    return unpin_namespace(dir_fd, name);
+}
+
 Result<void> write_small_file(int dir_fd, const std::string& name, const std::string& content) {
     const std::string tmp = name + ".new";
     const std::string path = std::string(pin_directory) + "/" + name;
@@ -230,6 +306,38 @@ Result<void> remove_file_at(int dir_fd, const std::string& name) {
     return {};
 }
 
+Result<std::vector<std::string>> directory_names(int dir_fd) {
+    UniqueFd listing(::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!listing) return make_error("list the pins", pin_directory, "open", errno);
+    DIR* dir = ::fdopendir(listing.get());
+    if (dir == nullptr) return make_error("list the pins", pin_directory, "fdopendir", errno);
+    listing.release();
+    std::vector<std::string> names;
+    int err = 0;
+    for (;;) {
+        errno = 0;
+        struct dirent* e = ::readdir(dir);
+        if (e == nullptr) {
+            err = errno;
+            break;
+        }
+        const std::string name = e->d_name;
+        if (name != "." && name != "..") names.push_back(name);
+    }
+    ::closedir(dir);
+    if (err != 0) return make_error("list the pins", pin_directory, "readdir", err);
+    return names;
+}
+
+Result<std::optional<time_t>> file_mtime(int dir_fd, const std::string& name) {
+    struct stat st {};
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) return std::optional<time_t>();
+        return make_error("look at", std::string(pin_directory) + "/" + name, "fstatat", errno);
+    }
+    return std::optional<time_t>(st.st_mtime);
+}
+
 Result<bool> other_process_in_namespace(const NamespaceId& ns, pid_t except) {
     UniqueFd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!proc) return make_error("look for the namespace's processes", "/proc", "open", errno);
@@ -283,15 +391,6 @@ std::string current_directory() {
 #include "polyns/sys/remove_tree.hpp"
 
 namespace polyns::sys {
-
-Result<void> detach_pin_directory_copy() {
-    auto dir = open_path(pin_directory, O_PATH | O_DIRECTORY, "detach the copied pins");
-    if (!dir) return dir.error().err == ENOENT ? Result<void>() : Result<void>(dir.error());
-    auto pos = mount_position(dir->get(), "detach the copied pins", pin_directory);
-    if (!pos) return pos.error();
-    if (!pos->is_mount_root) return {};
-    return detach_mount(dir->get(), pin_directory);
-}
 
 Result<std::size_t> empty_and_remove_as(int parent_fd, const std::string& name, const std::string& path,
                                         const Credentials& who) {

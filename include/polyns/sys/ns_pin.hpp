@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "polyns/result.hpp"
 #include "polyns/sys/credentials.hpp"
@@ -19,12 +20,27 @@ namespace polyns::sys {
 
 // /run/polyns/ns: root:root 0700, a private mount of its own.
 inline constexpr const char* pin_directory = "/run/polyns/ns";
+// Beside the pin UID: its record (polyns/persist.hpp).
+inline constexpr const char* pin_record_suffix = ".rec";
 
 // Opens the pin directory, checked: a directory, root-owned, mode 0700 (no
-// access for anyone else). With create, makes /run/polyns (0700, shared with the other state of the module) and the
-// directory when missing and turns it into a private mount of its own (a bind
-// of itself) when it is not one yet. Without create, ENOENT when absent.
+// access for anyone else). Without create: only that (ENOENT when absent); a
+// session's namespace sees the same directory, with the lock and record files
+// but without the pins (unshare never copies a mount namespace's nsfs bind
+// mounts: the kernel skips them, since Linux 3.18, so no namespace holds
+// another alive and the default path has nothing to detach).
+//
+// With create (a session that pins or joins): makes /run/polyns (0700, shared
+// with the other state of the module) and the directory when missing, turns it
+// into a private mount of its own (a bind of itself), and records in its file
+// `home` the mount namespace it was made in, where the pins live. A caller in
+// any other namespace (a nested session: su in another user's session, whose
+// copy of the directory has no pins) gets EXDEV: pins made there would live in
+// that session's namespace.
 Result<UniqueFd> open_pin_directory(bool create);
+// EXDEV unless the calling thread is in the namespace the pins live in (or
+// none was recorded yet).
+Result<void> check_pin_home(int dir_fd);
 
 // flock(LOCK_EX) on DIR/NAME (created 0600 when missing); released when the fd closes.
 Result<UniqueFd> lock_in_directory(int dir_fd, const std::string& name);
@@ -56,6 +72,10 @@ Result<void> pin_namespace(int ns_fd, int dir_fd, const std::string& name);
 
 // Detaches whatever is mounted on DIR/NAME (nothing: fine) and unlinks the file.
 Result<void> unpin_namespace(int dir_fd, const std::string& name);
+// Under UID.lock, with no session counted: the record and the pin of NAME (a
+// uid) go, and the session count file `live` when not empty. UID.lock stays:
+// a waiter may hold it open.
+Result<void> unpin_user(int dir_fd, const std::string& name, const std::string& live);
 
 // Small root-owned text files beside the pins: written to a temporary name and
 // renamed into place; read only if a regular root-owned file of at most
@@ -64,11 +84,25 @@ Result<void> write_small_file(int dir_fd, const std::string& name, const std::st
 // nullopt when the file does not exist.
 Result<std::optional<std::string>> read_small_file(int dir_fd, const std::string& name, std::size_t max_size);
 Result<void> remove_file_at(int dir_fd, const std::string& name);
+// The names in a directory (no . and ..), and a file's mtime (nullopt: no such file).
+Result<std::vector<std::string>> directory_names(int dir_fd);
+Result<std::optional<time_t>> file_mtime(int dir_fd, const std::string& name);
 
 // Whether a process other than `except` has `ns` as its mount namespace (a
 // walk of /proc that stops at the first; processes that vanish meanwhile do
-// not count).
+// not count). Asked only when the session count says "last".
 Result<bool> other_process_in_namespace(const NamespaceId& ns, pid_t except);
+
+// The session count of a pinned namespace (DIR/NAME, NAME = UID.live.INO, INO
+// the namespace's inode: sessions of a replaced namespace count apart from
+// those of the pin that replaced it): every open session
+// holds a shared flock() on its own open of the file, from an O_CLOEXEC fd the
+// PAM caller keeps until close; a crash (SIGKILL) closes the fd and so
+// releases it. The user shell and what it execs never inherit it.
+Result<UniqueFd> hold_session(int dir_fd, const std::string& name);
+// Whether any session holds NAME now (an exclusive flock that does not wait
+// fails): false also when the file does not exist.
+Result<bool> sessions_held(int dir_fd, const std::string& name);
 
 // chdir to `path` walked without symlinks (open_path), "/" when that fails:
 // after setns() the kernel put the cwd at the namespace's root.
@@ -79,11 +113,6 @@ std::string current_directory();
 }  // namespace polyns::sys
 
 namespace polyns::sys {
-
-// In a new mount namespace: detaches the copy of the pin directory (and every
-// pin below it) that unshare made, so a session's namespace never holds other
-// users' namespaces alive. Nothing to do when there is no pin directory.
-Result<void> detach_pin_directory_copy();
 
 // Empties the directory NAME below `parent_fd` with `who`'s rights
 // (remove_tree_as), then removes the empty directory itself. Only a directory
