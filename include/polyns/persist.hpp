@@ -72,8 +72,8 @@ Result<PinRecord> parse_pin_record(const std::string& text);
 Result<SessionState> open_persistent_session(const Plan& plan, Log& log);
 
 // Closes a session opened by open_persistent_session: when no other session
-// holds UID.live and no other process is left in the namespace, removes the
-// pin (and cleans with persist_clean).
+// holds the count, removes the pin, and with persist_clean cleans the
+// instances when no other process is left in the namespace.
 Result<void> close_persistent_session(const SessionState& state, Log& log);
 
 // What polyns status and polyns gc see of one pin (read from the host's namespace).
@@ -89,9 +89,9 @@ struct PinStatus {
 };
 // Every pin (or record) in the pin directory; empty when there is none.
 Result<std::vector<PinStatus>> list_pins();
-// Removes the pin of `uid` when no session holds it and no process is left in
-// its namespace (or it is broken: no namespace mounted, no record), under the
-// user's lock as the module takes it. Returns whether it was removed.
+// Removes the pin of `uid` when no session holds it (a caller killed before
+// it closed its session; a broken pin: no namespace mounted, no record), under
+// the user's lock as the module takes it. Returns whether it was removed.
 Result<bool> remove_stale_pin(uid_t uid, bool dry_run);
 
 // For a user whose plan is empty or does not persist: a pin left from before

@@ -132,19 +132,19 @@ int run_gc(GcRequest request) {
     }
     const std::time_t now = std::time(nullptr);
     std::vector<Outcome> outcomes;
-    // Pinned namespaces (persist) no session holds and no process is in: what
-    // the last close of a crashed session could not remove. First, so what
+    // Pinned namespaces (persist) no session holds: what the last close of a
+    // crashed session could not remove. First, so what
     // only they kept mounted is free below. Under the module's lock of the user.
     std::vector<Outcome> pins;
     auto listed = list_pins();
     if (!listed) w.problems.push_back(listed.error().message());
     for (const PinStatus& p : listed ? *listed : std::vector<PinStatus>()) {
-        if (p.sessions || p.processes) continue;
+        if (p.sessions) continue;
         Outcome o;
         o.path = std::string(sys::pin_directory) + "/" + std::to_string(p.uid);
         o.uid = p.uid;
         o.owner = w.user_name(p.uid);
-        o.reason = p.problem.empty() ? "pinned namespace with no session and no process left" : p.problem;
+        o.reason = p.problem.empty() ? std::string("pinned namespace with no session left") : p.problem;
         auto removed = remove_stale_pin(p.uid, request.dry_run);
         if (!removed) {
             o.action = "kept";

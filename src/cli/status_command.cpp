@@ -182,7 +182,7 @@ int run_status(const StatusRequest& request) {
                         p.sessions ? "sessions open" : "no session open",
                         p.processes ? "processes in it" : "no process in it",
                         !p.problem.empty() ? "broken (" + p.problem + "; the next login replaces it)"
-                        : p.sessions || p.processes ? "valid"
+                        : p.sessions ? "valid"
                                                    : "valid, stale (polyns gc removes it)"));
     put("");
     put("instances:");

@@ -316,21 +316,32 @@ Result<void> close_persistent_session(const SessionState& state, Log& log) {
     // This session stops counting; the others (and crashed ones: the kernel
     // released theirs) answer with their holds.
     link.live.reset();
+    // The count decides; /proc (a walk of every process, costly on a busy
+    // host) is read only when the count cannot answer, or before persist_clean
+    // removes files a process left behind (nohup, tmux, the shell of a killed
+    // caller) may still use.
+    std::optional<bool> processes;
     auto held = sys::sessions_held(dir->get(), live_name(pin, link.ns));
-    if (!held) log.warning("persist: " + held.error().message() + "; asking /proc whether other sessions are open");
-    if (held && *held) {
+    if (!held) {
+        log.warning("persist: " + held.error().message() + "; asking /proc whether other sessions are open");
+        auto others = sys::other_process_in_namespace(link.ns, ::getpid());
+        if (!others) return others.error();
+        processes = *others;
+    }
+    if ((held && *held) || (!held && *processes)) {
         log.debug("persist: another session of " + state.user + " is open; the pin stays");
         return {};
     }
-    // The count says last: a process left behind by a session whose caller
-    // died (its hold is gone, its shell may live on) still keeps the pin and
-    // the instances.
-    auto others = sys::other_process_in_namespace(link.ns, ::getpid());
-    if (!others) return others.error();
-    if (*others) {
-        log.debug("persist: no other session of " + state.user +
-                  " is open but processes are left in its namespace; the pin stays (polyns gc removes it later)");
-        return {};
+    bool clean = link.clean;
+    if (clean && !processes) {
+        auto others = sys::other_process_in_namespace(link.ns, ::getpid());
+        if (!others) log.warning("persist_clean: " + others.error().message());
+        processes = others ? *others : true;
+    }
+    if (clean && *processes) {
+        log.info("persist_clean: processes of " + state.user +
+                 "'s last session are left in its namespace; her instances are not cleaned");
+        clean = false;
     }
     // The namespace's last session: its count goes, whatever is pinned now.
     (void)sys::remove_file_at(dir->get(), live_name(pin, link.ns));
@@ -358,7 +369,7 @@ Result<void> close_persistent_session(const SessionState& state, Log& log) {
         result = sys::unpin_user(outer_dir->get(), pin, "");
         if (result) log.info("persist: last session of " + state.user + " closed; its namespace is unpinned");
     }
-    if (result && link.clean) {
+    if (result && clean) {
         for (const auto& inst : link.instances) {
             const std::string path = sys::join_path(inst.template_dir, inst.name);
             auto tmpl = sys::open_path(inst.template_dir, O_PATH | O_DIRECTORY, "open template");

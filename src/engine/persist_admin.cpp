@@ -98,7 +98,9 @@ Result<bool> remove_stale_pin(uid_t uid, bool dry_run) {
     if (!lock) return lock.error();
     PinStatus st = inspect_pin(dir->get(), uid);
     if (!st.pinned && !st.recorded && st.problem.empty()) return false;
-    if (st.sessions || st.processes) return false;
+    // No session: what the module's last close would have done (processes
+    // left behind keep the namespace, not the pin).
+    if (st.sessions) return false;
     if (dry_run) return true;
     if (auto r = sys::unpin_user(dir->get(), pin, st.ns ? live_name(pin, *st.ns) : std::string()); !r)
         return r.error();

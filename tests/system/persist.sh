@@ -6,9 +6,9 @@
 #  - the pin is replaced after a config edit and after its instance was
 #    unmounted from inside;
 #  - a SIGKILLed opener does not leak the pin past the user's next logout;
-#    its hold on the session count goes with it, a process it left in the
-#    namespace keeps the pin until polyns gc (after that process ended);
-#    polyns status shows the pin, its sessions and validity;
+#    its hold on the session count goes with it (the last counted session's
+#    close removes the pin); a pin no session holds is shown stale by polyns
+#    status and removed by polyns gc, which never removes a held one;
 #  - the last logout removes the pin, and persist_clean empties the instance
 #    with the user's rights;
 #  - a namespace alice made (unshare -Urm) and root bind-mounted at the pin's
@@ -141,33 +141,41 @@ victim_sleep=$(pgrep -P "$victim" sleep)
 assert_eq "$(pin_ns 1001)" "$HOLD_NS" "both sessions run in the pinned namespace"
 kill -KILL "$victim"
 wait "$victim" 2>/dev/null || true
-# The killed opener counts no more, but its shell lives on in the namespace.
-release "$survivor"
-pinned 1001 || fail "the pin stays while a process of the killed session is left in the namespace"
 st=$("$POLYNS_CLI" status alice)
 assert_contains "$st" "pinned namespaces (persist): 1" "polyns status lists alice's pin"
-assert_contains "$st" "alice mnt:[" "by user and namespace"
-assert_contains "$st" "no session open, processes in it: valid" "with its session count and validity"
-"$POLYNS_CLI" gc >"$POLYNS_TEST_ROOT/gc1" || true
-assert_not_contains "$(cat "$POLYNS_TEST_ROOT/gc1")" "pin $PINS/1001" "gc leaves a pin a process is still in"
-pinned 1001 || fail "and the pin is still there"
+assert_contains "$st" "alice mnt:[$HOLD_NS] pinned" "by user and namespace"
+assert_contains "$st" "sessions open, processes in it: valid" "with its session count and validity"
+# The killed opener counts no more (its shell lives on in the namespace): the
+# survivor's close is the last session's.
+release "$survivor"
+pinned 1001 && fail "the last counted session's close removes the pin, though a killed session's shell lives on"
+[[ -e /proc/$victim_sleep ]] || fail "(that shell is still running)"
 kill -KILL "$victim_sleep"
-for ((i = 0; i < 100; i++)); do [[ -e /proc/$victim_sleep ]] || break; sleep 0.05; done
+
+# -------------------- a pin no session holds: polyns status and polyns gc
+hold alice orphan
+orphan_sleep=$(pgrep -P "$HOLD_PID" sleep)
+kill -KILL "$HOLD_PID"
+wait "$HOLD_PID" 2>/dev/null || true
+pinned 1001 || fail "nobody closed the killed session: its pin stays"
 st=$("$POLYNS_CLI" status --json alice)
 assert_eq "$(jq -c '.pins[0] | [.uid, .user, .pinned, .sessions, .processes, .valid]' <<<"$st")" \
-    '[1001,"alice",true,false,false,true]' "status --json: pinned, no session, no process, valid"
-assert_contains "$("$POLYNS_CLI" status)" "valid, stale (polyns gc removes it)" "status calls it stale"
+    '[1001,"alice",true,false,true,true]' "status --json: pinned, no session, a process in it, valid"
+kill -KILL "$orphan_sleep"
+for ((i = 0; i < 100; i++)); do [[ -e /proc/$orphan_sleep ]] || break; sleep 0.05; done
+assert_contains "$("$POLYNS_CLI" status)" "no session open, no process in it: valid, stale (polyns gc removes it)" \
+    "status calls it stale"
 assert_contains "$("$POLYNS_CLI" gc --dry-run)" "would remove pin $PINS/1001 of alice" "gc --dry-run names the stale pin"
 pinned 1001 || fail "--dry-run removes nothing"
 gc_out=$("$POLYNS_CLI" gc --json)
 assert_eq "$(jq -c '.pins[0] | [.uid, .action]' <<<"$gc_out")" '[1001,"removed"]' "gc removes the stale pin"
 pinned 1001 && fail "the pin is gone after gc"
-[[ ! -e $PINS/1001.rec && ! -e $PINS/1001.live ]] || fail "with its record and count"
-# gc never removes a pin a session holds, even with no process of it in the
-# namespace at that instant (the count is the first answer).
+[[ -z $(find "$PINS" -name '1001.rec' -o -name '1001.live.*') ]] || fail "with its record and count"
+# gc never removes a pin a session holds.
 hold alice held
-"$POLYNS_CLI" gc >/dev/null || true
-assert_eq "$(pin_ns 1001)" "$HOLD_NS" "gc leaves a pin with an open session"
+"$POLYNS_CLI" gc >"$POLYNS_TEST_ROOT/gc1" || true
+assert_not_contains "$(cat "$POLYNS_TEST_ROOT/gc1")" "pin $PINS/1001" "gc leaves a pin with an open session alone"
+assert_eq "$(pin_ns 1001)" "$HOLD_NS" "and it is still pinned"
 assert_contains "$("$POLYNS_CLI" status alice)" "sessions open, processes in it: valid" "status: sessions open"
 release "$HOLD_PID"
 pinned 1001 && fail "the held session's close was the last: the pin went"
@@ -177,6 +185,16 @@ use_module persist_clean debug
 session alice sh -c 'echo data >/tmp/file; mkdir -p /tmp/d/e; echo x >/tmp/d/e/f; chown -R alice: /tmp/file /tmp/d'
 [[ ! -e /tmp/user_tmpl/alice ]] || fail "persist_clean removes alice's instance at her last logout ($(ls -la /tmp/user_tmpl/alice))"
 [[ ! -e /var/tmp/user_tmpl/alice ]] || fail "persist_clean removes every instance of hers"
+# A process left behind (nohup, tmux) still uses them: the pin goes with the
+# last session, the instances stay.
+syslog_clear
+left=$(session alice sh -c 'echo keep >/tmp/kept; chown alice: /tmp/kept; setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $!')
+[[ -e /proc/$left ]] || fail "(the process left behind runs: $left)"
+pinned 1001 && fail "the last session's close removes the pin, a process left behind or not"
+assert_eq "$(cat /tmp/user_tmpl/alice/kept)" keep "persist_clean keeps what a process left in the namespace may use"
+syslog_settle
+assert_contains "$(polyns_log info)" "her instances are not cleaned" "one line says why"
+kill -KILL "$left"
 # a file she could not remove herself stays, and so does the instance
 hold alice clean
 session alice sh -c 'touch /tmp/rootfile; mkdir /tmp/rootdir; touch /tmp/rootdir/x; chmod 0755 /tmp/rootdir'

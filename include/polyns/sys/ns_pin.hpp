@@ -90,7 +90,7 @@ Result<std::optional<time_t>> file_mtime(int dir_fd, const std::string& name);
 
 // Whether a process other than `except` has `ns` as its mount namespace (a
 // walk of /proc that stops at the first; processes that vanish meanwhile do
-// not count). Asked only when the session count says "last".
+// not count). Asked only before persist_clean empties instances.
 Result<bool> other_process_in_namespace(const NamespaceId& ns, pid_t except);
 
 // The session count of a pinned namespace (DIR/NAME, NAME = UID.live.INO, INO
