@@ -135,9 +135,9 @@ Result<UniqueFd> open_pin_directory(bool create) {
             return r.error();
         return dir;
     }
-    // An admin's `mount --make-rshared /run` would make it shared again.
-    if (::mount(nullptr, fd_path(dir->get()).c_str(), nullptr, MS_PRIVATE, nullptr) != 0)
-        return make_error(kStep, pin_directory, "mount (make private)", errno);
+    // Joining makes no mount: the directory is made private again (an
+    // admin's `mount --make-rshared /run`) only before a pin is made
+    // (pin_namespace), so a repeat login takes no mount lock.
     return dir;
 }
 
@@ -219,6 +219,9 @@ Result<void> pin_namespace(int ns_fd, int dir_fd, const std::string& name) {
     file.reset();
     const std::string source = fd_path(ns_fd);
     const std::string target = below(dir_fd, name);
+    // Never a pin that propagates: private again, should someone have made it shared.
+    if (::mount(nullptr, fd_path(dir_fd).c_str(), nullptr, MS_PRIVATE, nullptr) != 0)
+        return make_error("pin the namespace", pin_directory, "mount (make private)", errno);
     int err = 0;
     for (int attempt = 0; attempt < 8; ++attempt) {
         err = injected_fault("pin");
