@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/nsfs.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <sched.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -85,7 +87,10 @@ Result<void> check_pin_home(int dir_fd) {
     return {};
 }
 
-Result<UniqueFd> open_pin_directory(bool create) {
+namespace {
+
+// The checked walk, making what is missing with create.
+Result<UniqueFd> walk_to_pin_directory(bool create) {
     auto run = open_path("/run", O_PATH | O_DIRECTORY, kStep);
     if (!run) return run.error();
     if (create) {
@@ -96,7 +101,32 @@ Result<UniqueFd> open_pin_directory(bool create) {
     if (create) {
         if (auto r = make_dir_if_missing(top->get(), "ns", 0700, pin_directory); !r) return r.error();
     }
-    auto dir = open_checked_dir(top->get(), "ns", pin_directory, 0077);
+    return open_checked_dir(top->get(), "ns", pin_directory, 0077);
+}
+
+// Every login with persist opens the directory: one lookup when it is there.
+// No symlink is followed; mounts on the way are crossed, which is safe here:
+// /run and /run/polyns are root's (a user can mount nothing on them) and
+// the last one is the directory's own private mount. A root-owned 0700
+// directory is what only root can have put there. Anything else: the walk.
+Result<UniqueFd> open_pin_directory_at_once() {
+    struct open_how how {};
+    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    UniqueFd dir(static_cast<int>(::syscall(SYS_openat2, AT_FDCWD, pin_directory, &how, sizeof how)));
+    if (!dir) return make_error(kStep, pin_directory, "openat2", errno);
+    auto st = stat_fd(dir.get(), kStep, pin_directory);
+    if (!st) return st.error();
+    if (!S_ISDIR(st->st_mode) || st->st_uid != 0 || (st->st_mode & 0077) != 0)
+        return make_error(kStep, pin_directory, "", EPERM, "not root-only");
+    return dir;
+}
+
+}  // namespace
+
+Result<UniqueFd> open_pin_directory(bool create) {
+    auto dir = open_pin_directory_at_once();
+    if (!dir) dir = walk_to_pin_directory(create);
     if (!dir || !create) return dir;
 
     // Where are we? The pins live in the namespace recorded in `home`.
@@ -116,7 +146,7 @@ Result<UniqueFd> open_pin_directory(bool create) {
     if (!*home || !pos->is_mount_root) {
         auto setup = lock_in_directory(dir->get(), "setup.lock");
         if (!setup) return setup.error();
-        dir = open_checked_dir(top->get(), "ns", pin_directory, 0077);
+        dir = walk_to_pin_directory(true);
         if (!dir) return dir;
         pos = mount_position(dir->get(), kStep, pin_directory);
         if (!pos) return pos.error();
@@ -125,7 +155,7 @@ Result<UniqueFd> open_pin_directory(bool create) {
             if (int err = injected_fault("mount")) return make_error(kStep, pin_directory, "mount", err);
             if (::mount(self.c_str(), self.c_str(), nullptr, MS_BIND, nullptr) != 0)
                 return make_error(kStep, pin_directory, "mount (bind onto itself)", errno);
-            dir = open_checked_dir(top->get(), "ns", pin_directory, 0077);
+            dir = walk_to_pin_directory(true);
             if (!dir) return dir;
         }
         if (::mount(nullptr, fd_path(dir->get()).c_str(), nullptr, MS_PRIVATE, nullptr) != 0)
@@ -141,25 +171,28 @@ Result<UniqueFd> open_pin_directory(bool create) {
     return dir;
 }
 
-Result<UniqueFd> lock_in_directory(int dir_fd, const std::string& name) {
+namespace {
+
+// DIR/NAME (made 0600 when missing), flock()ed with `how`, waiting.
+Result<UniqueFd> flock_in_directory(int dir_fd, const std::string& name, int how, const char* step) {
     const std::string path = std::string(pin_directory) + "/" + name;
     UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600));
-    if (!fd) return make_error("lock the user's pin", path, "open", errno);
-    while (::flock(fd.get(), LOCK_EX) != 0) {
-        if (errno != EINTR) return make_error("lock the user's pin", path, "flock", errno);
+    if (!fd) return make_error(step, path, "open", errno);
+    while (::flock(fd.get(), how) != 0) {
+        if (errno != EINTR) return make_error(step, path, "flock", errno);
     }
     return fd;
 }
 
+}  // namespace
+
+Result<UniqueFd> lock_in_directory(int dir_fd, const std::string& name) {
+    return flock_in_directory(dir_fd, name, LOCK_EX, "lock the user's pin");
+}
+
 Result<UniqueFd> hold_session(int dir_fd, const std::string& name) {
-    const std::string path = std::string(pin_directory) + "/" + name;
-    UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600));
-    if (!fd) return make_error("count the user's session", path, "open", errno);
-    // Never waits: an exclusive holder only ever tests (sessions_held) and lets go.
-    while (::flock(fd.get(), LOCK_SH) != 0) {
-        if (errno != EINTR) return make_error("count the user's session", path, "flock", errno);
-    }
-    return fd;
+    // Never waits long: an exclusive holder only ever tests (sessions_held) and lets go.
+    return flock_in_directory(dir_fd, name, LOCK_SH, "count the user's session");
 }
 
 Result<bool> sessions_held(int dir_fd, const std::string& name) {
