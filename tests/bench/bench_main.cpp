@@ -242,6 +242,7 @@ StormResult storm(const Settings& s, const Subject& subj, const std::vector<Benc
     result.sessions = s.storm_workers * s.storm_sessions;
     struct Slot {
         std::int64_t nanoseconds;
+        std::int64_t cpu_nanoseconds;
         int exit_code;
     };
     const std::size_t total = static_cast<std::size_t>(result.sessions);
@@ -251,7 +252,7 @@ StormResult storm(const Settings& s, const Subject& subj, const std::vector<Benc
         std::exit(2);
     }
     auto* slots = static_cast<Slot*>(shared);
-    for (std::size_t i = 0; i < total; ++i) slots[i] = {0, -1};  // -1: never ran
+    for (std::size_t i = 0; i < total; ++i) slots[i] = {0, 0, -1};  // -1: never ran
     std::fflush(nullptr);
     const double start = seconds_now();
     std::vector<pid_t> workers;
@@ -265,7 +266,8 @@ StormResult storm(const Settings& s, const Subject& subj, const std::vector<Benc
             for (int k = 0; k < s.storm_sessions; ++k) {
                 const BenchUser& u = users[static_cast<std::size_t>(w + k * s.storm_workers) % users.size()];
                 CycleResult r = run_cycle(subj, u.name, {});
-                slots[static_cast<std::size_t>(w * s.storm_sessions + k)] = {r.nanoseconds, r.exit_code};
+                slots[static_cast<std::size_t>(w * s.storm_sessions + k)] = {r.nanoseconds, r.cpu_nanoseconds,
+                                                                              r.exit_code};
             }
             ::_exit(0);
         }
@@ -279,6 +281,7 @@ StormResult storm(const Settings& s, const Subject& subj, const std::vector<Benc
     result.seconds = seconds_now() - start;
     std::vector<std::int64_t> latencies;
     for (std::size_t i = 0; i < total; ++i) {
+        result.cpu_seconds += static_cast<double>(slots[i].cpu_nanoseconds) / 1e9;
         if (slots[i].exit_code == 0) latencies.push_back(slots[i].nanoseconds);
         else ++result.failures;
     }
