@@ -60,6 +60,20 @@ std::shared_ptr<PersistLink> make_link(const Plan& plan, const sys::NamespaceId&
     return link;
 }
 
+// Whether a session of the user is open in another namespace of hers (one a
+// config edit replaced, whose sessions still use the same instances).
+bool sessions_elsewhere(int dir_fd, const std::string& pin, const sys::NamespaceId& ns) {
+    auto names = sys::directory_names(dir_fd);
+    if (!names) return true;  // unknown: as if there were
+    const std::string prefix = pin + ".live.";
+    for (const std::string& name : *names) {
+        if (name.compare(0, prefix.size(), prefix) != 0 || name == live_name(pin, ns)) continue;
+        auto held = sys::sessions_held(dir_fd, name);
+        if (!held || *held) return true;
+    }
+    return false;
+}
+
 // Counts this session (UID.live) while UID.lock is held. Without the hold the
 // session is still right: its close then asks /proc whether it is the last.
 void hold_session(SessionState& state, int dir_fd, const std::string& pin, Log& log) {
@@ -341,6 +355,11 @@ Result<void> close_persistent_session(const SessionState& state, Log& log) {
     if (clean && *processes) {
         log.info("persist_clean: processes of " + state.user +
                  "'s last session are left in its namespace; her instances are not cleaned");
+        clean = false;
+    }
+    if (clean && sessions_elsewhere(dir->get(), pin, link.ns)) {
+        log.info("persist_clean: " + state.user +
+                 " has sessions open in a namespace built before a configuration change; her instances are not cleaned");
         clean = false;
     }
     // The namespace's last session: its count goes, whatever is pinned now.

@@ -201,6 +201,23 @@ session alice sh -c 'touch /tmp/rootfile; mkdir /tmp/rootdir; touch /tmp/rootdir
 release "$HOLD_PID"
 [[ -e /tmp/user_tmpl/alice/rootdir/x ]] || fail "what alice could not remove stays (cleaning uses her rights)"
 rm -rf /tmp/user_tmpl/alice
+# A session still open in a namespace a config edit replaced uses the same
+# instance: the new namespace's last close does not clean it.
+hold alice before_edit
+write_conf <<'EOF'
+/tmp     /tmp/user_tmpl/     user root
+EOF
+syslog_clear
+session alice sh -c 'echo new >/tmp/new-ns; chown alice: /tmp/new-ns'
+assert_eq "$(cat /tmp/user_tmpl/alice/new-ns)" new "persist_clean leaves an instance a replaced namespace's session uses"
+syslog_settle
+assert_contains "$(polyns_log info)" "sessions open in a namespace built before a configuration change" "one line says why"
+release "$HOLD_PID"
+write_conf <<'EOF'
+/tmp     /tmp/user_tmpl/     user root
+/var/tmp /var/tmp/user_tmpl/ user root
+EOF
+rm -rf /tmp/user_tmpl/alice /var/tmp/user_tmpl/alice
 use_module persist debug
 
 # ---------------------------------------- a namespace a user made is refused
