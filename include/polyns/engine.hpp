@@ -45,12 +45,18 @@ struct MountedPolydir {
     std::shared_ptr<sys::UniqueFd> mount_root_fd;
 };
 
+struct PersistLink;  // polyns/persist.hpp
+
 struct SessionState {
     std::string user;
     bool namespace_changed = false;
     bool unmount_on_close = false;  // copied from the plan
     std::vector<MountedPolydir> mounted;
     std::vector<std::string> unmounted_previous;  // polydirs unmounted by unmnt_remnt/unmnt_only
+    // Set when the session runs in the user's pinned namespace (persist):
+    // close then ends the pin after the last session instead of unmounting.
+    std::shared_ptr<PersistLink> persist;
+    bool persist_joined = false;  // joined a pinned namespace (else built one)
 };
 
 // Opens the session. An empty plan does nothing at all (no unshare).

@@ -25,6 +25,8 @@ struct Options {
     bool use_current_context = false;
     bool use_default_context = false;
     bool mount_private = false;
+    bool persist = false;        // one namespace per user, joined by later sessions (issue 16)
+    bool persist_clean = false;  // persist, and clean the user's instances after her last session
     std::optional<std::string> conf;  // conf=FILE: read exactly this file
     InstanceMode instance_mode = InstanceMode::Private;
     unsigned init_timeout_seconds = 30;

@@ -127,6 +127,10 @@ struct Plan {
     bool unmount_on_close = false;
     bool ignore_instance_parent_mode = false;
     unsigned init_timeout_seconds = 30;
+    // persist: the namespace is pinned for the user and joined by her later
+    // sessions; false when the options or a rule make that impossible (a notice says why).
+    bool persist = false;
+    bool persist_clean = false;  // clean her instances when her last session ends
     bool selinux = false;  // SELinux on: labels, and init scripts run with setexeccon(NULL)
 
     bool empty() const { return steps.empty() && !unmount_previous && !unmount_only; }

@@ -17,6 +17,7 @@
 #include "commands.hpp"
 #include "host_files.hpp"
 #include "polyns/config.hpp"
+#include "polyns/options.hpp"
 #include "polyns/sys/file_ops.hpp"
 #include "polyns/sys/path.hpp"
 #include "polyns_build_config.h"
@@ -33,7 +34,56 @@ struct CheckRequest {
     bool strict = false;
     bool json = false;
     bool skip_trust_check = false;
+    std::string module_args;  // the PAM line's arguments, for the combinations persist refuses
 };
+
+std::vector<std::string> split_words(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+        std::size_t start = i;
+        while (i < text.size() && text[i] != ' ' && text[i] != '\t') ++i;
+        if (i > start) out.push_back(text.substr(start, i - start));
+    }
+    return out;
+}
+
+// persist (pam_polyns(8), PERSISTENT NAMESPACES) shares one namespace among a
+// user's sessions; what has a per-session meaning is refused (the module then
+// gives such sessions a namespace of their own).
+void check_persist_combinations(Config& config, const std::string& module_args) {
+    std::vector<std::string> words = split_words(module_args);
+    std::vector<const char*> argv;
+    for (const auto& w : words) argv.push_back(w.c_str());
+    const Options options = parse_options(static_cast<int>(argv.size()), argv.data());
+    if (!options.persist && !options.persist_clean) return;
+    auto add = [&](Severity severity, SourceLoc loc, std::string message, std::string text, std::string hint) {
+        config.diagnostics.push_back(Diagnostic{severity, std::move(loc), std::move(message), std::move(text),
+                                                std::move(hint)});
+    };
+    SourceLoc args_loc;
+    args_loc.file = "module arguments";
+    for (const char* option : {"unmnt_remnt", "unmnt_only"}) {
+        if ((std::string_view(option) == "unmnt_remnt" && options.unmnt_remnt) ||
+            (std::string_view(option) == "unmnt_only" && options.unmnt_only))
+            add(Severity::Error, args_loc,
+                std::string("persist refused with ") + option +
+                    ": it acts on one session's namespace; these sessions get a namespace of their own",
+                option, "use persist on the login services and unmnt_remnt on su's line, not on one line");
+    }
+    if (options.unmount_on_close)
+        add(Severity::Warning, args_loc,
+            "unmount_on_close is not applied per session with persist: the namespace ends with the user's last session",
+            "unmount_on_close", "drop unmount_on_close, or persist_clean to clean instances at the last logout");
+    for (const Rule& rule : config.rules) {
+        if (rule.method != Method::Tmpdir) continue;
+        add(Severity::Error, rule.loc,
+            "persist refused for users of this rule: method tmpdir gives each session its own instance; "
+            "their sessions get a namespace of their own",
+            rule.polydir, "use method user (with persist_clean to remove it at the last logout) or tmpfs");
+    }
+}
 
 int exit_status_for(const Config& config, bool strict) {
     if (config.error_count() > 0) {
@@ -246,7 +296,8 @@ int run_check(const CheckRequest& request) {
         load.check_trust = false;
     }
 
-    const Config config = load_config(load);
+    Config config = load_config(load);
+    if (!request.module_args.empty()) check_persist_combinations(config, request.module_args);
     const int exit_status = exit_status_for(config, request.strict);
     const std::optional<Notice> notice = template_metadata_notice(config, load);
     if (request.json) {
@@ -275,6 +326,10 @@ void register_check(CLI::App& app, int& exit_status) {
     check->add_flag("--skip-trust-check", request->skip_trust_check,
                     "Do not require files to be root-owned and not group/other-writable "
                     "(for drafts; pam_polyns.so always checks)");
+    check->add_option("--module-args", request->module_args,
+                      "The module's arguments on the PAM line (e.g. \"persist unmnt_remnt\"): report "
+                      "the combinations persist refuses")
+        ->type_name("ARGS");
     check->callback([request, &exit_status] { exit_status = run_check(*request); });
 }
 

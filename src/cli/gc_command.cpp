@@ -16,7 +16,9 @@
 
 #include "commands.hpp"
 #include "output.hpp"
+#include "polyns/persist.hpp"
 #include "polyns/sys/admin_ops.hpp"
+#include "polyns/sys/ns_pin.hpp"
 #include "polyns/sys/credentials.hpp"
 #include "polyns/sys/instance_record.hpp"
 #include "polyns/sys/proc_scan.hpp"
@@ -130,6 +132,35 @@ int run_gc(GcRequest request) {
     }
     const std::time_t now = std::time(nullptr);
     std::vector<Outcome> outcomes;
+    // Pinned namespaces (persist) no session holds: what the last close of a
+    // crashed session could not remove. First, so what
+    // only they kept mounted is free below. Under the module's lock of the user.
+    std::vector<Outcome> pins;
+    auto listed = list_pins();
+    if (!listed) w.problems.push_back(listed.error().message());
+    for (const PinStatus& p : listed ? *listed : std::vector<PinStatus>()) {
+        if (p.sessions) continue;
+        Outcome o;
+        o.path = std::string(sys::pin_directory) + "/" + std::to_string(p.uid);
+        o.uid = p.uid;
+        o.owner = w.user_name(p.uid);
+        o.reason = p.problem.empty() ? std::string("pinned namespace with no session left") : p.problem;
+        auto removed = remove_stale_pin(p.uid, request.dry_run);
+        if (!removed) {
+            o.action = "kept";
+            o.detail = removed.error().message();
+        } else if (!*removed) {
+            o.action = "kept";
+            o.detail = "a session of the user opened meanwhile";
+        } else {
+            o.action = request.dry_run ? "would remove" : "removed";
+        }
+        if (!request.dry_run)
+            sys::syslog_line(o.action == "removed" ? LOG_NOTICE : LOG_WARNING,
+                             fmt::format("gc {} the pinned namespace of {} ({}){}", o.action, o.owner, o.reason,
+                                         o.detail.empty() ? "" : ": " + o.detail));
+        pins.push_back(std::move(o));
+    }
     for (const auto& [tpath, t] : w.templates) {
         for (const auto& inst : t.instances) {
             // root's entries are the admin's (or root's own instance): never gc's.
@@ -195,6 +226,8 @@ int run_gc(GcRequest request) {
     bool failed = false;
     for (const auto& o : outcomes)
         if (o.action == "kept" && o.detail != "a live mount namespace uses it") failed = true;
+    for (const auto& o : pins)
+        if (o.action == "kept" && o.detail != "a session of the user opened meanwhile") failed = true;
     const int status = failed ? exit_warnings : exit_ok;
     if (request.json) {
         Json doc;
@@ -206,15 +239,23 @@ int run_gc(GcRequest request) {
         for (const auto& o : outcomes)
             doc["instances"].push_back({{"path", o.path}, {"uid", o.uid}, {"owner", o.owner}, {"reason", o.reason},
                                         {"action", o.action}, {"detail", o.detail}});
+        doc["pins"] = Json::array();
+        for (const auto& o : pins)
+            doc["pins"].push_back({{"path", o.path}, {"uid", o.uid}, {"owner", o.owner}, {"reason", o.reason},
+                                   {"action", o.action}, {"detail", o.detail}});
         doc["problems"] = w.problems;
         doc["exit_status"] = status;
         print_json(doc);
         return status;
     }
+    for (const auto& o : pins)
+        put(fmt::format("{} pin {} of {} ({}){}", o.action, o.path, o.owner, o.reason,
+                        o.detail.empty() ? "" : ": " + o.detail));
     for (const auto& o : outcomes)
         put(fmt::format("{} {} of {} ({}){}", o.action, o.path, o.owner, o.reason,
                         o.detail.empty() ? "" : ": " + o.detail));
-    if (outcomes.empty()) put("nothing to remove");
+    if (outcomes.empty() && pins.empty()) put("nothing to remove");
+    if (!listed) put("problem: " + listed.error().message());
     return status;
 }
 

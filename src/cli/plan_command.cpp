@@ -462,6 +462,9 @@ void print_text(const PlanReport& r) {
         if (p.unmount_previous) flags.emplace_back("unmnt_remnt: polydirs of the previous session are unmounted first");
         if (p.unmount_only) flags.emplace_back("unmnt_only: polydirs are only unmounted, nothing is mounted");
         if (p.unmount_on_close) flags.emplace_back("unmount_on_close: polydirs are unmounted at close");
+        if (p.persist)
+            flags.emplace_back(std::string("persist: later sessions of the user join her pinned namespace") +
+                               (p.persist_clean ? "; her instances are cleaned after her last session" : ""));
         if (p.ignore_instance_parent_mode) flags.emplace_back("ignore_instance_parent_mode: template modes are not checked (owners are)");
         if (!p.steps.empty()) flags.push_back(fmt::format("init scripts time out after {} s", p.init_timeout_seconds));
         if (!p.notices.empty() || !flags.empty()) {
@@ -522,6 +525,8 @@ void print_json(const PlanReport& r) {
                         {"unmount_previous", p.unmount_previous},
                         {"unmount_only", p.unmount_only},
                         {"unmount_on_close", p.unmount_on_close},
+                        {"persist", p.persist},
+                        {"persist_clean", p.persist_clean},
                         {"ignore_instance_parent_mode", p.ignore_instance_parent_mode},
                         {"init_timeout_seconds", p.init_timeout_seconds}};
         doc["namespace_changes"] = !p.empty();

@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "output.hpp"
+#include "polyns/persist.hpp"
 #include "polyns/sys/run_state.hpp"
 #include "polyns/sys/users.hpp"
 #include "world.hpp"
@@ -79,6 +80,15 @@ int run_status(const StatusRequest& request) {
         if (f) failure = *f;
         else w.problems.push_back(f.error().message());
     }
+    // persist: the pinned namespaces (checked as far as can be without
+    // joining them; the rules and mounts are checked at the next login).
+    std::vector<PinStatus> pins;
+    if (auto listed = list_pins(); listed) {
+        for (auto& p : *listed)
+            if (!only || p.uid == *only) pins.push_back(std::move(p));
+    } else {
+        w.problems.push_back(listed.error().message());
+    }
     const int status = outside.empty() ? exit_ok : exit_warnings;
 
     if (request.json) {
@@ -125,6 +135,17 @@ int run_status(const StatusRequest& request) {
             }
             doc["templates"].push_back(std::move(tj));
         }
+        doc["pins"] = Json::array();
+        for (const auto& p : pins)
+            doc["pins"].push_back({{"uid", p.uid},
+                                   {"user", w.user_name(p.uid)},
+                                   {"pinned", p.pinned},
+                                   {"inode", p.ns ? Json(p.ns->ino) : Json(nullptr)},
+                                   {"age_seconds", p.age_seconds >= 0 ? Json(p.age_seconds) : Json(nullptr)},
+                                   {"sessions", p.sessions},
+                                   {"processes", p.processes},
+                                   {"valid", p.problem.empty() && p.pinned},
+                                   {"problem", p.problem.empty() ? Json(nullptr) : Json(p.problem)}});
         if (failure) {
             doc["last_failure"] = {{"time", iso_time(failure->when)}, {"service", failure->service},
                                    {"message", failure->line}};
@@ -153,6 +174,16 @@ int run_status(const StatusRequest& request) {
         for (const auto& d : o->polydirs) dirs += (dirs.empty() ? "" : ", ") + d;
         put("  " + process_text(o->process, w) + " sees the shared " + dirs);
     }
+    put("");
+    put(fmt::format("pinned namespaces (persist): {}", pins.size()));
+    for (const auto& p : pins)
+        put(fmt::format("  {} mnt:[{}] pinned {}, {}, {}: {}", w.user_name(p.uid), p.ns ? std::to_string(p.ns->ino) : "?",
+                        p.age_seconds >= 0 ? fmt::format("{}s ago", p.age_seconds) : std::string("(no record)"),
+                        p.sessions ? "sessions open" : "no session open",
+                        p.processes ? "processes in it" : "no process in it",
+                        !p.problem.empty() ? "broken (" + p.problem + "; the next login replaces it)"
+                        : p.sessions ? "valid"
+                                                   : "valid, stale (polyns gc removes it)"));
     put("");
     put("instances:");
     for (const auto& [path, t] : w.templates) {

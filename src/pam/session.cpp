@@ -14,6 +14,7 @@
 #include "polyns/config.hpp"
 #include "polyns/engine.hpp"
 #include "polyns/options.hpp"
+#include "polyns/persist.hpp"
 #include "polyns/plan.hpp"
 #include "polyns/sys/run_state.hpp"
 #include "polyns/sys/users.hpp"
@@ -178,6 +179,7 @@ std::string success_line(const SessionLabel& who, const SessionState& state) {
     } else {
         line += "nothing to mount";
     }
+    if (state.persist) line += state.persist_joined ? " (persist: joined the user's namespace)" : " (persist: pinned)";
     return line;
 }
 
@@ -263,6 +265,7 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
 
     if (plan->empty() && plan->skipped.empty()) {
         // Nothing configured for this user: the process keeps the namespace it has.
+        if (options.persist || options.persist_clean) drop_stale_pin(identity->uid, log);
         log.debug("session for " + who.text() + ": nothing to do, namespace unchanged");
         return PAM_SUCCESS;
     }
@@ -273,7 +276,7 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
         return PAM_BUF_ERR;
     }
 
-    auto state = apply_plan(*plan, log);
+    auto state = plan->persist ? open_persistent_session(*plan, log) : apply_plan(*plan, log);
     if (!state) {
         forget_session_state(pamh);
         report_failure(log, who, "session", with_selinux_boolean(state.error(), selinux));
@@ -315,7 +318,7 @@ int close_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
     // The session closed is the one the state holds, whatever PAM_USER says now.
     who.user = state->user;
 
-    auto closed = polyns::close_session(*state, log);
+    auto closed = state->persist ? close_persistent_session(*state, log) : polyns::close_session(*state, log);
     forget_session_state(pamh);
     if (!closed) {
         report_failure(log, who, "close", closed.error());

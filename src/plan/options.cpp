@@ -14,7 +14,7 @@ struct FlagOption {
     bool Options::*member;
 };
 
-constexpr std::array<FlagOption, 11> kFlagOptions{{
+constexpr std::array<FlagOption, 13> kFlagOptions{{
     {"debug", &Options::debug},
     {"unmnt_remnt", &Options::unmnt_remnt},
     {"unmnt_only", &Options::unmnt_only},
@@ -26,6 +26,8 @@ constexpr std::array<FlagOption, 11> kFlagOptions{{
     {"use_current_context", &Options::use_current_context},
     {"use_default_context", &Options::use_default_context},
     {"mount_private", &Options::mount_private},
+    {"persist", &Options::persist},
+    {"persist_clean", &Options::persist_clean},
 }};
 
 constexpr unsigned kMinInitTimeout = 1;

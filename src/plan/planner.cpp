@@ -386,6 +386,34 @@ Result<RuleOutcome> plan_rule(const Rule& rule, const Identity& who, const Optio
     return outcome;
 }
 
+// persist (issue 16) shares one namespace among a user's sessions: what has a
+// per-session meaning cannot be shared, and the session then gets its own
+// namespace as without persist (`polyns check` reports the combination).
+void decide_persist(Plan& plan, const Options& options) {
+    std::string why;
+    if (options.unmnt_remnt || options.unmnt_only) {
+        why = std::string(options.unmnt_only ? "unmnt_only" : "unmnt_remnt") +
+              " acts on one session's namespace";
+    } else {
+        for (const MountStep& step : plan.steps) {
+            if (step.instance_kind != InstanceKind::Unique) continue;
+            why = where(step.source) + ": method tmpdir gives each session its own instance";
+            break;
+        }
+    }
+    if (!why.empty()) {
+        plan.notices.push_back("persist does not apply (" + why + "): this session gets its own namespace");
+        return;
+    }
+    plan.persist = true;
+    plan.persist_clean = options.persist_clean;
+    if (plan.unmount_on_close) {
+        plan.unmount_on_close = false;
+        plan.notices.push_back("unmount_on_close is not applied per session with persist: the namespace ends with "
+                               "the user's last session");
+    }
+}
+
 }  // namespace
 
 Result<Plan> make_plan(const Config& config, const Identity& who, const Options& options,
@@ -421,6 +449,7 @@ Result<Plan> make_plan(const Config& config, const Identity& who, const Options&
         if (outcome->step) plan.steps.push_back(std::move(*outcome->step));
         if (outcome->skipped) plan.skipped.push_back(std::move(*outcome->skipped));
     }
+    if (options.persist || options.persist_clean) decide_persist(plan, options);
     return plan;
 }
 

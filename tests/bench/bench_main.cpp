@@ -192,10 +192,18 @@ RunResult measure(const Settings& s, World& world, const std::vector<Subject>& s
     std::vector<std::vector<std::int64_t>> cpu_samples(subjects.size());
     std::vector<std::size_t> failed(subjects.size(), 0);
     const std::vector<KernelStep> steps = world.kernel_steps(user);
+    // persist's repeat login: another session of the user is open meanwhile
+    // (opened after configure(), so the pin matches the config measured).
+    Holder holder;
+    for (const Subject& subj : subjects) {
+        if (subj.kind != SubjectKind::PersistRepeat) continue;
+        holder = start_holder(subj.service, user.name);
+        if (holder.pid < 0) failures.push_back({"persist holder (" + run.label + "): could not open a session"});
+    }
     std::fflush(nullptr);
     for (int round = 0; round < s.warmup + s.cycles; ++round) {
         for (std::size_t k = 0; k < subjects.size(); ++k) {
-            CycleResult r = run_cycle(subjects[k], user.name, steps);
+            CycleResult r = run_cycle(subjects[k], subjects[k].user.empty() ? user.name : subjects[k].user, steps);
             if (r.exit_code != 0) {
                 ++failed[k];
                 if (failed[k] == 1)
@@ -208,6 +216,8 @@ RunResult measure(const Settings& s, World& world, const std::vector<Subject>& s
             }
         }
     }
+    if (holder.pid >= 0 && !release_holder(holder))
+        failures.push_back({"persist holder (" + run.label + "): its close failed"});
     for (std::size_t k = 0; k < subjects.size(); ++k) {
         run.subjects[subjects[k].name] = summarize(std::move(samples[k]), failed[k]);
         run.cpu[subjects[k].name] = summarize(std::move(cpu_samples[k]), failed[k]);
@@ -232,6 +242,7 @@ StormResult storm(const Settings& s, const Subject& subj, const std::vector<Benc
     result.sessions = s.storm_workers * s.storm_sessions;
     struct Slot {
         std::int64_t nanoseconds;
+        std::int64_t cpu_nanoseconds;
         int exit_code;
     };
     const std::size_t total = static_cast<std::size_t>(result.sessions);
@@ -241,7 +252,7 @@ StormResult storm(const Settings& s, const Subject& subj, const std::vector<Benc
         std::exit(2);
     }
     auto* slots = static_cast<Slot*>(shared);
-    for (std::size_t i = 0; i < total; ++i) slots[i] = {0, -1};  // -1: never ran
+    for (std::size_t i = 0; i < total; ++i) slots[i] = {0, 0, -1};  // -1: never ran
     std::fflush(nullptr);
     const double start = seconds_now();
     std::vector<pid_t> workers;
@@ -255,7 +266,8 @@ StormResult storm(const Settings& s, const Subject& subj, const std::vector<Benc
             for (int k = 0; k < s.storm_sessions; ++k) {
                 const BenchUser& u = users[static_cast<std::size_t>(w + k * s.storm_workers) % users.size()];
                 CycleResult r = run_cycle(subj, u.name, {});
-                slots[static_cast<std::size_t>(w * s.storm_sessions + k)] = {r.nanoseconds, r.exit_code};
+                slots[static_cast<std::size_t>(w * s.storm_sessions + k)] = {r.nanoseconds, r.cpu_nanoseconds,
+                                                                              r.exit_code};
             }
             ::_exit(0);
         }
@@ -269,6 +281,7 @@ StormResult storm(const Settings& s, const Subject& subj, const std::vector<Benc
     result.seconds = seconds_now() - start;
     std::vector<std::int64_t> latencies;
     for (std::size_t i = 0; i < total; ++i) {
+        result.cpu_seconds += static_cast<double>(slots[i].cpu_nanoseconds) / 1e9;
         if (slots[i].exit_code == 0) latencies.push_back(slots[i].nanoseconds);
         else ++result.failures;
     }
@@ -280,7 +293,7 @@ StormResult storm(const Settings& s, const Subject& subj, const std::vector<Benc
 int run_benchmark(const Settings& s) {
     require_harness_namespace();
     World world(s.module_path);
-    const int users_needed = std::max(1, s.storm_workers > 0 ? s.storm_users : 1);
+    const int users_needed = std::max(2, s.storm_workers > 0 ? s.storm_users : 2);
     // The parent is set up like a login program just before it opens a
     // session (sshd, su, login, cron): the user was resolved through NSS
     // (bench_users) and it has logged, so the time zone is loaded and its
@@ -304,6 +317,12 @@ int run_benchmark(const Settings& s) {
     if (have_linux_pam) subjects.push_back(subject(SubjectKind::LinuxPam));
     else report.notes.push_back("pam_namespace.so not found: the Linux-PAM subject was skipped");
     subjects.push_back(subject(SubjectKind::Polyns));
+    subjects.push_back(subject(SubjectKind::PersistRepeat));
+    if (users.size() > 1) {
+        Subject first = subject(SubjectKind::PersistFirst);
+        first.user = users[1].name;  // nobody holds a session of this one
+        subjects.push_back(first);
+    }
     if (!s.only.empty()) {
         std::erase_if(subjects, [&](const Subject& x) {
             return std::find(s.only.begin(), s.only.end(), x.name) == s.only.end();
@@ -343,6 +362,17 @@ int run_benchmark(const Settings& s) {
         std::fprintf(stderr, "polyns-bench: login storm...\n");
         report.storms.push_back(storm(s, subject(SubjectKind::Polyns), users));
         if (have_linux_pam) report.storms.push_back(storm(s, subject(SubjectKind::LinuxPam), users));
+        // persist: every user of the storm has a session open already (repeat logins).
+        std::vector<Holder> holders;
+        for (const BenchUser& u : users) holders.push_back(start_holder(service_polyns_persist, u.name));
+        std::size_t held = 0;
+        for (const Holder& h : holders) held += h.pid >= 0 ? 1 : 0;
+        if (held != holders.size())
+            failures.push_back({"persist storm: " + std::to_string(holders.size() - held) + " holder sessions failed"});
+        report.storms.push_back(storm(s, subject(SubjectKind::PersistRepeat), users));
+        for (Holder& h : holders) {
+            if (h.pid >= 0 && !release_holder(h)) failures.push_back({"persist storm: a holder's close failed"});
+        }
     }
 
     if (s.init_run && have_linux_pam && world.init_script_present() == false) {
@@ -381,7 +411,8 @@ int run_benchmark(const Settings& s) {
                          st.subject.c_str());
     }
     bool storm_failed = false;
-    for (const StormResult& st : report.storms) storm_failed = storm_failed || (st.subject == "polyns" && st.failures > 0);
+    for (const StormResult& st : report.storms)
+        storm_failed = storm_failed || ((st.subject == "polyns" || st.subject == "persist") && st.failures > 0);
     if (!failures.empty() || storm_failed) return 1;
     if (s.require_targets && !all_met) return 3;
     return 0;

@@ -55,9 +55,12 @@ struct StormResult {
     int users = 0;
     int sessions = 0;
     double seconds = 0;
+    double cpu_seconds = 0;  // the sessions' own CPU time (their processes, from wait4), summed
     std::size_t failures = 0;
     Summary latency;  // per session, seen by its worker
     double sessions_per_second() const { return seconds > 0 ? sessions / seconds : 0; }
+    // What the storm would reach with the cores to itself: sessions per CPU second.
+    double sessions_per_cpu_second() const { return cpu_seconds > 0 ? sessions / cpu_seconds : 0; }
 };
 
 struct ModuleInfo {

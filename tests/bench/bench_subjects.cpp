@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -104,14 +105,16 @@ int kernel_floor(const std::vector<KernelStep>& steps) {
 
 Subject subject(SubjectKind kind) {
     switch (kind) {
-    case SubjectKind::Fork: return {kind, "fork", ""};
-    case SubjectKind::PamFloor: return {kind, "pam-floor", service_pam_floor};
-    case SubjectKind::ModuleFloor: return {kind, "module-floor", service_module_floor};
-    case SubjectKind::Kernel: return {kind, "kernel", ""};
-    case SubjectKind::LinuxPam: return {kind, "linux-pam", service_linux_pam};
-    case SubjectKind::Polyns: return {kind, "polyns", service_polyns};
+    case SubjectKind::Fork: return {kind, "fork", "", ""};
+    case SubjectKind::PamFloor: return {kind, "pam-floor", service_pam_floor, ""};
+    case SubjectKind::ModuleFloor: return {kind, "module-floor", service_module_floor, ""};
+    case SubjectKind::Kernel: return {kind, "kernel", "", ""};
+    case SubjectKind::LinuxPam: return {kind, "linux-pam", service_linux_pam, ""};
+    case SubjectKind::Polyns: return {kind, "polyns", service_polyns, ""};
+    case SubjectKind::PersistRepeat: return {kind, "persist", service_polyns_persist, ""};
+    case SubjectKind::PersistFirst: return {kind, "persist-1st", service_polyns_persist, ""};
     }
-    return {kind, "?", ""};
+    return {kind, "?", "", ""};
 }
 
 std::string describe_exit_code(int code) {
@@ -177,6 +180,8 @@ CycleResult run_cycle(const Subject& s, const std::string& user, const std::vect
         case SubjectKind::PamFloor:
         case SubjectKind::ModuleFloor:
         case SubjectKind::LinuxPam:
+        case SubjectKind::PersistRepeat:
+        case SubjectKind::PersistFirst:
         case SubjectKind::Polyns: code = pam_cycle(s.service, user); break;
         }
         ::_exit(code);
@@ -197,6 +202,70 @@ CycleResult run_cycle(const Subject& s, const std::string& user, const std::vect
     if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
     else if (WIFSIGNALED(status)) result.exit_code = 128 + WTERMSIG(status);
     return result;
+}
+
+Holder start_holder(const std::string& service, const std::string& user) {
+    Holder h;
+    int ready[2];
+    int release[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0) return h;
+    if (::pipe2(release, O_CLOEXEC) != 0) {
+        ::close(ready[0]);
+        ::close(ready[1]);
+        return h;
+    }
+    std::fflush(nullptr);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::close(ready[0]);
+        ::close(release[1]);
+        const pam_conv conversation{quiet_conversation, nullptr};
+        pam_handle_t* handle = nullptr;
+        char ok = 0;
+        if (pam_start(service.c_str(), user.c_str(), &conversation, &handle) == PAM_SUCCESS &&
+            pam_open_session(handle, 0) == PAM_SUCCESS)
+            ok = 1;
+        if (::write(ready[1], &ok, 1) != 1) ::_exit(1);
+        if (!ok) ::_exit(1);
+        // A byte, not EOF: later holders inherited this pipe's write end.
+        char c = 0;
+        while (::read(release[0], &c, 1) < 0 && errno == EINTR) {
+        }
+        int status = pam_close_session(handle, 0);
+        pam_end(handle, status);
+        ::_exit(status == PAM_SUCCESS ? 0 : 1);
+    }
+    ::close(ready[1]);
+    ::close(release[0]);
+    char ok = 0;
+    if (pid < 0 || ::read(ready[0], &ok, 1) != 1 || !ok) {
+        ::close(ready[0]);
+        ::close(release[1]);
+        if (pid > 0) ::waitpid(pid, nullptr, 0);
+        return h;
+    }
+    ::close(ready[0]);
+    h.pid = pid;
+    h.release_fd = release[1];
+    return h;
+}
+
+bool release_holder(Holder& h) {
+    if (h.pid < 0) return false;
+    const char go = 1;
+    if (::write(h.release_fd, &go, 1) != 1) {
+        ::close(h.release_fd);
+        ::kill(h.pid, SIGKILL);
+        ::waitpid(h.pid, nullptr, 0);
+        h.pid = -1;
+        return false;
+    }
+    ::close(h.release_fd);
+    int status = 0;
+    while (::waitpid(h.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    h.pid = -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 }  // namespace polyns::bench

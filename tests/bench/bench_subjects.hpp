@@ -18,13 +18,26 @@ enum class SubjectKind {
     Kernel,    // the syscalls polyns needs, without PAM
     LinuxPam,  // Linux-PAM's pam_namespace.so
     Polyns,    // pam_polyns.so
+    PersistRepeat,  // pam_polyns.so persist, while another session of the user is open (joins)
+    PersistFirst,   // pam_polyns.so persist, the user's only session (builds, pins, unpins)
 };
 
 struct Subject {
     SubjectKind kind;
     std::string name;     // "fork", "pam-floor", "module-floor", "kernel", "linux-pam", "polyns"
     std::string service;  // PAM service for the PAM subjects
+    std::string user;     // when set, this user instead of the run's (persist-1st: one nobody holds)
 };
+
+// A session of `user` opened through `service` in a child process and held
+// open until release_holder(): persist's "another session of the user".
+struct Holder {
+    pid_t pid = -1;
+    int release_fd = -1;
+};
+Holder start_holder(const std::string& service, const std::string& user);
+// Closes the held session and reaps the child; false when it failed.
+bool release_holder(Holder& holder);
 
 Subject subject(SubjectKind kind);
 

@@ -175,6 +175,8 @@ void World::configure(int polydirs) {
     write_file(std::string("/etc/pam.d/") + service_linux_pam, "session required pam_namespace.so\n", 0644);
     write_file(std::string("/etc/pam.d/") + service_polyns,
                "session required " + module_path_ + " conf=" + polyns_config_path + "\n", 0644);
+    write_file(std::string("/etc/pam.d/") + service_polyns_persist,
+               "session required " + module_path_ + " conf=" + polyns_config_path + " persist\n", 0644);
     write_file(std::string("/etc/pam.d/") + service_polyns_loop,
                "session required " + module_path_ + " conf=" + polyns_config_path + " unmount_on_close\n",
                0644);

@@ -16,6 +16,7 @@ inline constexpr const char* service_pam_floor = "polyns-bench-permit";
 inline constexpr const char* service_module_floor = "polyns-bench-noop";  // pam_permit + a no-op module
 inline constexpr const char* service_linux_pam = "polyns-bench-linux-pam";
 inline constexpr const char* service_polyns = "polyns-bench-polyns";
+inline constexpr const char* service_polyns_persist = "polyns-bench-persist";  // + persist (issue 16)
 inline constexpr const char* service_polyns_loop = "polyns-bench-loop";  // + unmount_on_close
 
 // polyns reads this file (conf=); Linux-PAM has no such option and reads

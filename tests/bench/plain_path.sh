@@ -24,6 +24,8 @@ write_pam_service polyns-plain <<EOF2
 session required $POLYNS_MODULE conf=/etc/security/polyns-plain.conf
 EOF2
 pam_session --no-cmd polyns-plain bench00 # creates the instances
+# Pins of persist users exist (issue 16): a plain session never looks at them.
+install -d -m 0700 /run/polyns /run/polyns/ns
 trace=$POLYNS_TEST_ROOT/plain.strace
 strace -f -qq -o "$trace" -e trace=open,openat,openat2,clone,clone3,fork,vfork,execve \
     "$POLYNS_PAM_SESSION" --no-cmd polyns-plain bench00
@@ -35,3 +37,5 @@ assert_not_contains "$calls" "/proc/mounts" "no mount table read (/proc/mounts)"
 # so its load is no longer asserted absent.
 assert_eq "$(grep -cE 'clone3?\(|fork\(' "$trace" || true)" 0 "no child process"
 assert_eq "$(grep -c 'polyns-plain.conf' "$trace" || true)" 1 "the config file is opened once per session"
+assert_not_contains "$calls" '"ns"' "the pin directory of persist is not opened (by name below /run/polyns)"
+assert_not_contains "$calls" 'polyns/ns"' "nor by its path (/run/polyns/ns)"

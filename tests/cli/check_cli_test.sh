@@ -208,6 +208,26 @@ case_trusted_file() {
     expect_status 0
 }
 
+# persist (issue 16): the combinations it refuses are errors only when the
+# module arguments ask for persist.
+case_persist_combinations() {
+    local file="$scratch/persist.conf"
+    printf '/tmp /tmp/user_tmpl/ user root\n/var/tmp /var/tmp/t/ tmpdir root\n' >"$file"
+    run_polyns check --skip-trust-check --config "$file" --module-args "unmnt_remnt"
+    expect_status 0
+    run_polyns check --skip-trust-check --config "$file" --module-args "persist unmnt_remnt unmount_on_close"
+    expect_status 2
+    expect_contains "$out" "$file:2:"
+    expect_contains "$out" "method tmpdir gives each session its own instance"
+    expect_contains "$out" "persist refused with unmnt_remnt"
+    expect_contains "$out" "unmount_on_close is not applied per session"
+    [[ "$(count_matching "$out" ': error: ')" == 2 ]] || fail "expected 2 errors"
+    [[ "$(count_matching "$out" ': warning: ')" == 1 ]] || fail "expected 1 warning"
+    printf '/tmp /tmp/user_tmpl/ user root\n' >"$file"
+    run_polyns check --skip-trust-check --strict --config "$file" --module-args "persist_clean debug"
+    expect_status 0
+}
+
 # An unknown subcommand is named as such (not "A subcommand is required").
 case_unknown_subcommand() {
     set +e
