@@ -176,6 +176,18 @@ _harness_require_inside() {
 _harness_exit_actions=()
 harness_on_exit() { _harness_exit_actions=("$*" "${_harness_exit_actions[@]}"); }
 
+# harness_on_failure CMD...: as harness_on_exit, but only when the script
+# fails (exits neither 0 nor 77): e.g. harness_on_failure 'sshd_log_lines >&2'.
+harness_on_failure() {
+    harness_on_exit "[[ \$HARNESS_EXIT_STATUS == 0 || \$HARNESS_EXIT_STATUS == 77 ]] || { $*; }"
+}
+
+# harness_full_syslog_on_failure: a failed test prints every syslog line the
+# world received, not only the last 40 (where an early session's line
+# explains a late failure).
+_harness_syslog_on_failure=40
+harness_full_syslog_on_failure() { _harness_syslog_on_failure=all; }
+
 _harness_cleanup() {
     local status=$? action
     trap - ERR
@@ -186,8 +198,13 @@ _harness_cleanup() {
     done
     # A failed test's log should say what the modules logged.
     if [[ $status != 0 && $status != 77 && -s $POLYNS_SYSLOG_FILE ]]; then
-        echo "--- harness: last syslog lines received (of $(wc -l <"$POLYNS_SYSLOG_FILE")):" >&2
-        tail -n 40 "$POLYNS_SYSLOG_FILE" >&2
+        if [[ $_harness_syslog_on_failure == all ]]; then
+            echo "--- harness: every syslog line received ($(wc -l <"$POLYNS_SYSLOG_FILE")):" >&2
+            cat "$POLYNS_SYSLOG_FILE" >&2
+        else
+            echo "--- harness: last syslog lines received (of $(wc -l <"$POLYNS_SYSLOG_FILE")):" >&2
+            tail -n "$_harness_syslog_on_failure" "$POLYNS_SYSLOG_FILE" >&2
+        fi
         echo "---" >&2
     fi
     if [[ -n ${_harness_sink_pid:-} ]]; then
