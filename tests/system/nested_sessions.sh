@@ -111,15 +111,7 @@ pass "no session logged an error"
 # ------------------------------------------ 2. alice's ssh login, root excluded
 sshd_write_pam_stack "session include common-session"
 sshd_authorize alice
-# The real runuser (the sanitizer run puts a wrapper first in PATH).
-runuser_bin=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v runuser)
-su_l="su -" sudo_i="sudo -i" sudo_runuser_l="sudo $runuser_bin -l"
-if [[ -n ${POLYNS_TEST_PRELOAD:-} ]]; then
-    export POLYNS_ASAN_PRELOAD_SSHD=1
-    su_l="su -w ASAN_OPTIONS -"
-    sudo_i="sudo --preserve-env=ASAN_OPTIONS -i"
-    sudo_runuser_l="sudo --preserve-env=ASAN_OPTIONS $runuser_bin -w ASAN_OPTIONS -l"
-fi
+ssh_login_su_commands
 sshd_start
 
 run_nested() { # LABEL-PREFIX

@@ -114,14 +114,7 @@ source "$(dirname "$0")/lib/sshd.sh"
 write_su_services pam_permit.so su su-l
 sshd_write_pam_stack "session required $MODULE_LINE"
 sshd_authorize alice
-# The sanitizer run: alice's setuid su ignores LD_PRELOAD, so sshd's whole
-# tree gets ASan's runtime from a private /etc/ld.so.preload instead
-# (asan-bin/sshd, lib/asan_preload.sh), and su -l keeps ASAN_OPTIONS.
-su_l="su -"
-if [[ -n ${POLYNS_TEST_PRELOAD:-} ]]; then
-    export POLYNS_ASAN_PRELOAD_SSHD=1
-    su_l="su -w ASAN_OPTIONS -"
-fi
+ssh_login_su_commands
 sshd_start
 out=$(ssh_run alice "
 $probe ssh-alice

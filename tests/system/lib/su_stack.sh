@@ -63,6 +63,24 @@ EOF
     done
 }
 
+# ssh_login_su_commands: before sshd_start, where a user's ssh login runs
+# su -, sudo -i or sudo runuser -l: $su_l, $sudo_i and $sudo_runuser_l. In
+# the sanitizer run her setuid su ignores LD_PRELOAD, so sshd's whole tree
+# gets ASan's runtime from a private /etc/ld.so.preload instead
+# (asan-bin/sshd, lib/asan_preload.sh), and the login commands keep
+# ASAN_OPTIONS. $runuser_bin is the real runuser (the sanitizer run puts a
+# wrapper first in PATH).
+ssh_login_su_commands() {
+    runuser_bin=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v runuser)
+    su_l="su -" sudo_i="sudo -i" sudo_runuser_l="sudo $runuser_bin -l"
+    if [[ -n ${POLYNS_TEST_PRELOAD:-} ]]; then
+        export POLYNS_ASAN_PRELOAD_SSHD=1
+        su_l="su -w ASAN_OPTIONS -"
+        sudo_i="sudo --preserve-env=ASAN_OPTIONS -i"
+        sudo_runuser_l="sudo --preserve-env=ASAN_OPTIONS $runuser_bin -w ASAN_OPTIONS -l"
+    fi
+}
+
 # $probe LABEL [leak]: prints "LABEL tmp=INODE vartmp=INODE user=NAME
 # tmp_mounts=N" (N: mounts stacked on /tmp) for the calling context; with
 # "leak", also "LEAK-LABEL" if alice's /tmp/alice-file is visible. A file, so
