@@ -13,47 +13,12 @@
 #include <vector>
 
 #include "polyns/sys/mountinfo.hpp"
+#include "statmount_abi.hpp"
 
 namespace polyns::sys {
 namespace {
 
-#ifndef STATX_MNT_ID_UNIQUE
-#define STATX_MNT_ID_UNIQUE 0x00004000U
-#endif
-
-// statmount(2) (Linux 6.8; one number on every architecture). Debian 12's
-// kernel headers predate it: the ABI is spelled out here.
-constexpr long sys_statmount = 457;
-constexpr std::uint64_t statmount_sb_basic = 0x1;
-constexpr std::uint64_t statmount_mnt_basic = 0x2;
-constexpr std::uint64_t statmount_fs_type = 0x20;
-constexpr std::uint64_t statmount_mnt_opts = 0x80;  // Linux 6.11
 constexpr std::uint64_t fuse_super_magic = 0x65735546;
-
-struct MntIdReq {  // struct mnt_id_req, MNT_ID_REQ_SIZE_VER0
-    std::uint32_t size;
-    std::uint32_t spare;
-    std::uint64_t mnt_id;
-    std::uint64_t param;
-};
-static_assert(sizeof(MntIdReq) == 24);
-
-struct StatMount {  // struct statmount; strings follow it, at the offsets given
-    std::uint32_t size;
-    std::uint32_t mnt_opts;
-    std::uint64_t mask;
-    std::uint32_t sb_dev_major;
-    std::uint32_t sb_dev_minor;
-    std::uint64_t sb_magic;
-    std::uint32_t sb_flags;
-    std::uint32_t fs_type;
-    std::uint64_t mnt_id;
-    std::uint64_t mnt_parent_id;
-    std::uint32_t mnt_id_old;
-    std::uint32_t mnt_parent_id_old;
-    std::uint64_t rest[56];  // propagation, strings, maps ... and spare room
-};
-static_assert(sizeof(StatMount) == 512);
 
 // What the walk needs to know about a mount: its filesystem type and options.
 struct MountIdentity {

@@ -681,6 +681,12 @@ print_versions() {
     echo "versions seen: ${seen[*]}" | sed 's/,/, /g'
 }
 
+# kernel_has_statmount: true where statmount(2) exists (Linux 6.8+; it
+# answers statmount(NULL) with EFAULT or EINVAL then, ENOSYS where it does not).
+kernel_has_statmount() {
+    python3 -c 'import ctypes, sys; libc = ctypes.CDLL(None, use_errno=True); libc.syscall(457, None, None, 0, 0); sys.exit(ctypes.get_errno() == 38)'
+}
+
 # ------------------------------------------------------------------- syslog
 
 # syslog_lines [EXTENDED_REGEX]: what the private /dev/log received so far.
