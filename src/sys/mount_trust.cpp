@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "polyns/sys/mountinfo.hpp"
-#include "statmount_abi.hpp"
+#include "statmount.hpp"
 
 namespace polyns::sys {
 namespace {
@@ -71,42 +71,19 @@ enum class Asked { Answered, Unsupported, Failed };
 // statmount by the unique mount id. Unsupported: no statmount here (old
 // kernel, or a seccomp filter that answers ENOSYS/EPERM).
 Asked ask_statmount(std::uint64_t unique_id, MountIdentity& out, int& err) {
-    std::uint64_t wanted = statmount_sb_basic | statmount_mnt_basic | statmount_fs_type | statmount_mnt_opts;
-    std::vector<std::uint64_t> buffer(4096 / sizeof(std::uint64_t));
-    for (int attempt = 0; attempt < 4; ++attempt) {
-        MntIdReq req{sizeof(MntIdReq), 0, unique_id, wanted};
-        std::size_t bytes = buffer.size() * sizeof(std::uint64_t);
-        if (::syscall(sys_statmount, &req, buffer.data(), bytes, 0) == 0) {
-            StatMount head{};
-            std::memcpy(&head, buffer.data(), sizeof head);
-            const char* strings = reinterpret_cast<const char*>(buffer.data()) + sizeof head;
-            std::size_t strings_size = head.size > sizeof head ? head.size - sizeof head : 0;
-            auto string_at = [&](std::uint32_t offset) -> std::optional<std::string> {
-                if (offset >= strings_size) return std::nullopt;
-                return std::string(strings + offset, ::strnlen(strings + offset, strings_size - offset));
-            };
-            if (head.mask & statmount_sb_basic) out.magic = head.sb_magic;
-            if (head.mask & statmount_mnt_basic) out.old_id = head.mnt_id_old;
-            if (head.mask & statmount_fs_type) out.fstype = string_at(head.fs_type).value_or("");
-            // An empty option string is not reported as a string at all.
-            if (head.mask & statmount_mnt_opts) out.options = string_at(head.mnt_opts).value_or("");
-            out.source = "statmount";
-            return Asked::Answered;
-        }
-        err = errno;
-        if (err == EINTR) continue;
-        if (err == EOVERFLOW) {
-            buffer.resize(buffer.size() * 4);
-            continue;
-        }
-        // 6.8-6.10 know no STATMOUNT_MNT_OPTS; the mount table has them.
-        if (err == EINVAL && (wanted & statmount_mnt_opts) != 0) {
-            wanted &= ~statmount_mnt_opts;
-            continue;
-        }
-        return err == ENOSYS || err == EPERM ? Asked::Unsupported : Asked::Failed;
-    }
-    return Asked::Failed;
+    StatMountAnswer answer;
+    // 6.8-6.10 know no STATMOUNT_MNT_OPTS; the mount table has them.
+    err = answer.ask(unique_id, statmount_sb_basic | statmount_mnt_basic | statmount_fs_type | statmount_mnt_opts,
+                     statmount_mnt_opts);
+    if (err != 0) return err == ENOSYS || err == EPERM ? Asked::Unsupported : Asked::Failed;
+    const StatMount& head = answer.head();
+    if (head.mask & statmount_sb_basic) out.magic = head.sb_magic;
+    if (head.mask & statmount_mnt_basic) out.old_id = head.mnt_id_old;
+    if (head.mask & statmount_fs_type) out.fstype = answer.string_at(head.fs_type).value_or("");
+    // An empty option string is not reported as a string at all.
+    if (head.mask & statmount_mnt_opts) out.options = answer.string_at(head.mnt_opts).value_or("");
+    out.source = "statmount";
+    return Asked::Answered;
 }
 
 // The mount table (libmount), by mountinfo's mount id or, on kernels

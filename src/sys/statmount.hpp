@@ -1,10 +1,13 @@
 // statmount(2) (Linux 6.8; one number on every architecture) and the unique
 // mount id of statx(2). Debian 12's kernel headers predate both: the ABI is
-// spelled out here. Private to src/sys.
+// spelled out here, with one call that asks it. Private to src/sys.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
 
 #ifndef STATX_MNT_ID_UNIQUE
 #define STATX_MNT_ID_UNIQUE 0x00004000U
@@ -56,5 +59,24 @@ struct StatMount {  // struct statmount; strings follow it, at the offsets given
 };
 static_assert(offsetof(StatMount, mnt_root) == 104 && offsetof(StatMount, sb_source) == 124);
 static_assert(sizeof(StatMount) == 512);
+
+// One statmount(2) answer: the fixed part and the strings after it.
+class StatMountAnswer {
+public:
+    // statmount of the mount with `unique_id` for the `wanted` STATMOUNT_*
+    // bits, retried on EINTR and with a larger buffer on EOVERFLOW; bits of
+    // `optional` that this kernel does not know yet (it refuses the whole
+    // request with EINVAL) are dropped and the rest asked again. 0, or the
+    // errno of the last try (ENOSYS/EPERM: no statmount here, or a seccomp
+    // filter that says so).
+    int ask(std::uint64_t unique_id, std::uint64_t wanted, std::uint64_t optional);
+    const StatMount& head() const { return head_; }
+    // The string at `offset` (a [str] field of head()); nullopt where none was written.
+    std::optional<std::string> string_at(std::uint32_t offset) const;
+
+private:
+    StatMount head_{};
+    std::vector<std::uint64_t> buffer_;
+};
 
 }  // namespace polyns::sys
