@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -92,6 +93,11 @@ LoadOptions default_load_options();
 // overrides a vendor file of the same name), sorted by file name. Missing main
 // file and missing vendor file: an empty Config with no error (nothing to do).
 Config load_config(const LoadOptions& options);
+
+// True if the comma-separated mount option list `options` holds NAME=VALUE
+// for one of `names` ("size", "nr_blocks"): enough to tell whether a rule set
+// a limit; the planner reads the options with libmount.
+bool names_mount_option(std::string_view options, std::initializer_list<std::string_view> names);
 
 // "namespace.conf:3:22: warning: unknown flag ... [hint: ...]" style, one line.
 std::string format_diagnostic(const Diagnostic& d);

@@ -58,6 +58,12 @@ struct Ownership {
 // 0777 & ~umask, so a caller with umask 000 left a world-writable polydir).
 inline constexpr mode_t default_created_polydir_mode = 0755;
 
+// A tmpfs instance without size=/nr_blocks= or nr_inodes= in its rule gets
+// these (systemd's limits for a nested tmpfs: PrivateTmp=disconnected, nspawn),
+// not the kernel's half of RAM and of its pages per session.
+inline constexpr const char* default_tmpfs_size = "size=10%";
+inline constexpr const char* default_tmpfs_inodes = "nr_inodes=400k";
+
 struct PolydirCreate {
     std::optional<mode_t> mode;  // nullopt: default_created_polydir_mode, whatever the caller's umask
     uid_t uid = 0;
@@ -93,7 +99,7 @@ struct MountStep {
     bool mirror_polydir = false;  // instance_mode=mirror: owner/group/mode come from the polydir
     Ownership instance_owner;     // used when !mirror_polydir
     std::optional<PolydirCreate> create_polydir;  // create= flag
-    unsigned long mount_flags = 0;  // MS_NOSUID | MS_NODEV | MS_NOEXEC from mntopts
+    unsigned long mount_flags = 0;  // MS_NOSUID | MS_NODEV | MS_NOEXEC from mntopts (tmpfs: nosuid,nodev by default)
     std::string fs_options;         // tmpfs data ("size=10M,nr_inodes=1k,mode=1777")
     std::optional<std::string> init_script;  // absolute path; nullopt with noinit
     bool init_script_if_exists = false;      // the default namespace.init: skipped when absent

@@ -2,7 +2,9 @@
 // report every diagnostic like a compiler does, so an admin can fix a file
 // before the next login fails on it.
 #include <CLI/CLI.hpp>
+#include <fcntl.h>
 #include <fmt/core.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <memory>
@@ -13,8 +15,12 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "host_files.hpp"
 #include "polyns/config.hpp"
+#include "polyns/sys/file_ops.hpp"
+#include "polyns/sys/path.hpp"
 #include "polyns_build_config.h"
+#include "world.hpp"
 
 namespace polyns::cli {
 namespace {
@@ -52,6 +58,38 @@ std::string joined(const std::vector<std::string>& items) {
         out += item;
     }
     return out;
+}
+
+// Something the admin should know that is not a problem: printed, never
+// counted as a warning, so --strict does not fail on it.
+struct Notice {
+    std::string message;
+    std::string hint;
+    std::vector<std::string> paths;
+};
+
+// Issue 12, item 6: the seed's 0755 templates let every user stat another's
+// instance. That layout is supported, so this is said once, as a notice,
+// naming every template it applies to (a missing one is made 0000).
+std::optional<Notice> template_metadata_notice(const Config& config, const LoadOptions& load) {
+    Notice n;
+    std::vector<std::string> listed;
+    for (const auto& t : configured_templates(config, load)) {
+        auto fd = sys::open_path(t, O_PATH | O_DIRECTORY, "open template");
+        if (!fd) continue;
+        auto st = sys::stat_fd(fd->get(), "stat template", t);
+        if (!st || (st->st_mode & (S_IXGRP | S_IXOTH)) == 0) continue;
+        n.paths.push_back(t);
+        listed.push_back(fmt::format("{} ({:04o})", t, static_cast<unsigned>(st->st_mode & 07777)));
+    }
+    if (n.paths.empty()) return std::nullopt;
+    n.message = "under the template" + std::string(listed.size() == 1 ? " " : "s ") + joined(listed) +
+                " any user can stat another user's instance: whether it exists, its link count (its "
+                "subdirectories), on tmpfs its size (its entries) and its times (activity); mode 0711 "
+                "hides the listing but not a stat of a guessable name, 0000 hides both";
+    n.hint = "if that matters here: chmod 0000 TEMPLATE (and its line in " + std::string(setup_tmpfiles_file) +
+             "; `polyns setup --template-mode 0000` makes new ones so); see polyns-namespace.conf(5)";
+    return n;
 }
 
 // "2 rules, 2 warnings, 0 errors in /etc/security/namespace.conf"
@@ -153,7 +191,8 @@ Json diagnostic_json(const Diagnostic& d) {
     };
 }
 
-void print_json(const Config& config, const LoadOptions& load, int exit_status) {
+void print_json(const Config& config, const LoadOptions& load, const std::optional<Notice>& notice,
+                int exit_status) {
     Json doc;
     doc["polyns_version"] = POLYNS_VERSION;
     doc["files"] = config.files;
@@ -165,6 +204,9 @@ void print_json(const Config& config, const LoadOptions& load, int exit_status) 
     for (const auto& d : config.diagnostics) {
         doc["diagnostics"].push_back(diagnostic_json(d));
     }
+    doc["notices"] = Json::array();
+    if (notice)
+        doc["notices"].push_back({{"message", notice->message}, {"hint", notice->hint}, {"paths", notice->paths}});
     doc["summary"] = {
         {"rules", config.rules.size()},
         {"warnings", config.warning_count()},
@@ -179,9 +221,14 @@ void print_json(const Config& config, const LoadOptions& load, int exit_status) 
     std::fputc('\n', stdout);
 }
 
-void print_text(const Config& config, const LoadOptions& load) {
+void print_text(const Config& config, const LoadOptions& load, const std::optional<Notice>& notice) {
     for (const auto& d : config.diagnostics) {
         std::string line = format_diagnostic(d);
+        std::fputs(line.c_str(), stdout);
+        std::fputc('\n', stdout);
+    }
+    if (notice) {
+        std::string line = "notice: " + notice->message + " [hint: " + notice->hint + "]";
         std::fputs(line.c_str(), stdout);
         std::fputc('\n', stdout);
     }
@@ -201,10 +248,11 @@ int run_check(const CheckRequest& request) {
 
     const Config config = load_config(load);
     const int exit_status = exit_status_for(config, request.strict);
+    const std::optional<Notice> notice = template_metadata_notice(config, load);
     if (request.json) {
-        print_json(config, load, exit_status);
+        print_json(config, load, notice, exit_status);
     } else {
-        print_text(config, load);
+        print_text(config, load, notice);
     }
     std::fflush(stdout);
     return exit_status;

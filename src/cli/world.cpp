@@ -94,6 +94,14 @@ std::set<std::string> shared_templates(const World& world) {
     return out;
 }
 
+std::set<std::string> configured_templates(const Config& config, const LoadOptions& load) {
+    World w;
+    w.load = load;
+    w.config = config;
+    plan_everyone(w);
+    return shared_templates(w);
+}
+
 World load_world(const WorldRequest& request) {
     World w;
     w.load = default_load_options();

@@ -89,6 +89,10 @@ World load_world(const WorldRequest& request);
 // template is not under a home: those are the user's own business).
 std::set<std::string> shared_templates(const World& world);
 
+// shared_templates() for `config` alone (every NSS user planned with it), for
+// commands that need no more of the world (check).
+std::set<std::string> configured_templates(const Config& config, const LoadOptions& load);
+
 // A person's account: uid >= 1000 (not nobody) with a login shell. Only their
 // processes count as "outside a session": a daemon's are judged by audit's
 // services check.

@@ -56,6 +56,9 @@ void check_path_field(const Field& field, std::string_view what, bool must_be_ab
 // Field 3: method and ':'-separated flags. Returns false when the method itself
 // is unusable (the caller then skips checks that depend on it).
 bool parse_method_field(const Field& field, Rule& rule, LineReport& report);
+// A tmpfs rule that sets no size (a line without errors only: a broken one
+// mounts nothing).
+void warn_tmpfs_without_size(const Field& field, const Rule& rule, LineReport& report);
 
 // Field 4: [~]entry,entry,...
 void parse_user_list(const Field& field, Rule& rule, LineReport& report);

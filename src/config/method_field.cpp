@@ -142,8 +142,8 @@ void parse_create(const Field& field, const Piece& value, Rule& rule, LineReport
             char decimal_as_octal[32];
             std::snprintf(decimal_as_octal, sizeof decimal_as_octal, "0%lo", as_decimal);
             report.warning(field.column_at(mode.offset), mode.text,
-                           "mode " + quoted(mode.text) + " has no leading 0: polyns reads it as octal 0" +
-                               std::string(mode.text) + ", pam_namespace.so read it as decimal (" +
+                           "mode " + quoted(mode.text) + " has no leading 0: it is read as octal 0" +
+                               std::string(mode.text) + " here, pam_namespace.so read it as decimal (" +
                                decimal_as_octal + ")",
                            "write create=0" + std::string(mode.text) + " to mean the same to both");
         }
@@ -278,6 +278,18 @@ bool parse_method_field(const Field& field, Rule& rule, LineReport& report) {
         }
     }
     return true;
+}
+
+void warn_tmpfs_without_size(const Field& field, const Rule& rule, LineReport& report) {
+    if (rule.method != Method::Tmpfs || (rule.mntopts && names_mount_option(*rule.mntopts, {"size", "nr_blocks"})))
+        return;
+    // Every session gets its own tmpfs: without a size, N sessions of one
+    // user could hold N times the limit in memory (issue 12, item 4).
+    report.warning(field.col, field.raw,
+                   "tmpfs without size=: each session's tmpfs is limited to size=10% of RAM and "
+                   "nr_inodes=400k (pam_namespace.so: the kernel's half of RAM), and each session of a "
+                   "user has its own",
+                   "write the limit you mean, e.g. `tmpfs:mntopts=size=256M` (size=0: no limit)");
 }
 
 }  // namespace config

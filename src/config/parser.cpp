@@ -65,6 +65,7 @@ void parse_fields(std::string_view line, unsigned number, const std::string& fil
     if (lexed.fields.size() == 4) config::parse_user_list(lexed.fields[3], rule, report);
 
     if (report.has_errors()) return;
+    config::warn_tmpfs_without_size(lexed.fields[2], rule, report);
     rule.polydir = lexed.fields[0].text;
     rule.instance_prefix = lexed.fields[1].text;
     config.rules.push_back(std::move(rule));

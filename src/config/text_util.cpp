@@ -84,3 +84,19 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 }  // namespace polyns::config
+
+namespace polyns {
+
+bool names_mount_option(std::string_view options, std::initializer_list<std::string_view> names) {
+    while (!options.empty()) {
+        const std::size_t comma = options.find(',');
+        const std::string_view option = options.substr(0, comma);
+        const std::size_t eq = option.find('=');
+        for (std::string_view name : names)
+            if (eq != std::string_view::npos && option.substr(0, eq) == name) return true;
+        options = comma == std::string_view::npos ? std::string_view() : options.substr(comma + 1);
+    }
+    return false;
+}
+
+}  // namespace polyns

@@ -235,9 +235,10 @@ sys::InstanceRecord record_of(const Identity& who) {
 
 // Owner and mode are set on the fd of a directory made root-owned with mode 0:
 // until both are final nobody but root can enter it. On failure it is removed.
+// `recorded` says whether the filesystem took the record (no trusted.* on NFS, ramfs ...).
 Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& name, const std::string& path,
                                           const ExpectedOwner& want, const std::string& label,
-                                          const sys::InstanceRecord& record) {
+                                          const sys::InstanceRecord& record, bool& recorded) {
     auto fd = sys::open_below(template_fd, name, dir_rw, "create instance", path);
     if (!fd) {
         ::unlinkat(template_fd, name.c_str(), AT_REMOVEDIR);
@@ -258,10 +259,12 @@ Result<sys::UniqueFd> finish_new_instance(int template_fd, const std::string& na
         return r.error();
     }
     // Marked as whose it is before anyone else can enter it (DESIGN invariant 15).
-    if (auto r = sys::write_instance_record(fd->get(), record, path); !r && !record_unsupported(r.error())) {
+    auto written = sys::write_instance_record(fd->get(), record, path);
+    if (!written && !record_unsupported(written.error())) {
         ::unlinkat(template_fd, name.c_str(), AT_REMOVEDIR);
-        return r.error();
+        return written.error();
     }
+    recorded = static_cast<bool>(written);
     auto owned = sys::set_owner(fd->get(), want.uid, want.gid, "create instance", path);
     auto moded = owned ? sys::set_mode(fd->get(), want.mode, "create instance", path) : Result<void>();
     if (!owned || !moded) {
@@ -317,12 +320,23 @@ Result<sys::UniqueFd> open_existing_instance(int template_fd, const std::string&
                 return fd;
             }
         }
+        std::string fix = "chown " + std::to_string(want.uid) + ":" + std::to_string(want.gid) + " " + path +
+                          " && chmod " + sys::octal_mode(want.mode) + " " + path +
+                          ", or remove it if it is not the user's";
+        // Another uid's, without a record saying whose (made before records,
+        // or where trusted.* is not supported): a renumbered account's, or a
+        // deleted account's whose name (%{USER}) was reused. Only the admin
+        // can tell; neither is guessed here.
+        if (st->st_uid != 0 && st->st_uid != want.uid && want.uid == who.uid)
+            fix = "if it is " + who.user + "'s from before a uid change (usermod -u): chown -hR " +
+                  std::to_string(want.uid) + ":" + std::to_string(want.gid) + " " + path + " && chmod " +
+                  sys::octal_mode(want.mode) + " " + path + "; if it is another account's (a name reused by a new "
+                  "account): move it out of the way, e.g. mv " + path + " " + path + ".uid" +
+                  std::to_string(st->st_uid) + " (a new one is made at the next session)";
         return make_error("use instance", path, "", 0,
                           "is " + owner_text(st->st_uid, st->st_gid, mode) + ", expected " +
                               owner_text(want.uid, want.gid, want.mode) + "; refusing it",
-                          "chown " + std::to_string(want.uid) + ":" + std::to_string(want.gid) + " " + path +
-                              " && chmod " + sys::octal_mode(want.mode) + " " + path +
-                              ", or remove it if it is not the user's");
+                          fix);
     }
 }
 
@@ -389,11 +403,20 @@ Result<void> pin_named_instance(const Plan& plan, const MountStep& step, PinnedS
         if (verdict == RecordVerdict::NotOurs) made = sys::make_dir_at(template_fd, name, 0, "create instance", path);
     }
     if (made) {
-        auto fd = finish_new_instance(template_fd, name, path, want, pinned.instance_label, record_of(plan.identity));
+        bool recorded = false;
+        auto fd = finish_new_instance(template_fd, name, path, want, pinned.instance_label, record_of(plan.identity),
+                                      recorded);
         if (!fd) return fd.error();
         pinned.instance_fd = std::move(*fd);
         pinned.instance_created = true;
         log.debug("created instance " + path + " (" + owner_text(want.uid, want.gid, want.mode) + ")");
+        // Said once, when the instance is made: without a record, the next
+        // account given this uid is given this instance too (SECURITY.md).
+        if (!recorded)
+            log.info("instance " + path + " is on a filesystem without trusted.* extended attributes: it carries "
+                     "no owner record: a later account with uid " + std::to_string(plan.identity.uid) +
+                     " that reaches this name gets it too; remove a deleted account's instances (`polyns gc --deleted-users`) before "
+                     "its uid is reused");
     } else if (made.error().err == EEXIST) {
         auto fd = open_existing_instance(template_fd, name, path, want, plan.identity, log);
         if (!fd) return fd.error();
@@ -431,7 +454,9 @@ Result<void> pin_unique_instance(const Plan& plan, const MountStep& step, Pinned
             if (made.error().err == EEXIST) continue;
             return made.error();
         }
-        auto fd = finish_new_instance(template_fd, name, path, want, pinned.instance_label, record_of(plan.identity));
+        bool recorded = false;  // a tmpdir instance is removed at close: nobody can inherit it
+        auto fd = finish_new_instance(template_fd, name, path, want, pinned.instance_label, record_of(plan.identity),
+                                      recorded);
         if (!fd) return fd.error();
         rollback.created_unique_instance(pinned.template_fd, name, path, plan.identity.uid, plan.identity.gid);
         pinned.instance_fd = std::move(*fd);

@@ -206,7 +206,7 @@ int open_session_pipeline(pam_handle_t* pamh, int argc, const char** argv) {
     if (const SessionState* open = find_session_state(pamh); open != nullptr) {
         if (open->user != who.user) {
             log.error("session for " + who.text() +
-                      " failed: this PAM handle already holds an open polyns session for " + open->user +
+                      " failed: this PAM handle already holds an open pam_polyns session for " + open->user +
                       "; one handle opens one user's session (fix: the application must call "
                       "pam_close_session before changing PAM_USER)");
             return PAM_SESSION_ERR;

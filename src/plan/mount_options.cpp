@@ -48,8 +48,14 @@ constexpr std::array<TmpfsOption, 11> kTmpfsOptions{{
     {"noswap", false},
 }};
 
+// `suid`/`dev` lift the nosuid/nodev polyns gives a tmpfs instance by default.
+constexpr std::array<GenericFlag, 2> kLiftingFlags{{
+    {"suid", MS_NOSUID},
+    {"dev", MS_NODEV},
+}};
+
 constexpr std::string_view kSupported =
-    "nosuid, nodev, noexec, and for tmpfs: size, nr_blocks, nr_inodes, mode, uid, gid, huge, "
+    "nosuid, nodev, noexec, and for tmpfs: suid, dev, size, nr_blocks, nr_inodes, mode, uid, gid, huge, "
     "mpol, inode32, inode64, noswap";
 
 Error option_error(std::string_view text, std::string detail, std::string hint) {
@@ -124,9 +130,21 @@ Result<MountOptions> parse_mount_options(std::string_view text, MountKind kind) 
                 known = true;
             }
         }
+        for (const auto& l : kLiftingFlags) {
+            if (opt.name != l.name || opt.value) continue;
+            if (kind == MountKind::Bind) {
+                return option_error(text,
+                                    "'" + opt.name + "' only lifts the default " + "no" + opt.name +
+                                        " of a tmpfs instance; a bind-mounted instance keeps its "
+                                        "source mount's flags",
+                                    "remove '" + opt.name + "'");
+            }
+            result.lifted |= l.flag;
+            known = true;
+        }
         if (!known) {
             return option_error(text, "the mount flag '" + opt.name + "' is not supported",
-                                "only nosuid, nodev and noexec can be set per instance");
+                                "only nosuid, nodev and noexec can be set per instance (suid, dev for tmpfs)");
         }
     }
 
@@ -161,6 +179,18 @@ Result<MountOptions> parse_mount_options(std::string_view text, MountKind kind) 
         if (opt.value) result.fs_options += "=" + *opt.value;
     }
     return result;
+}
+
+void apply_tmpfs_defaults(MountOptions& options) {
+    options.flags |= (MS_NOSUID | MS_NODEV) & ~options.lifted;
+    const bool sized = names_mount_option(options.fs_options, {"size", "nr_blocks"});
+    const bool inodes = names_mount_option(options.fs_options, {"nr_inodes"});
+    auto add = [&](std::string_view option) {
+        if (!options.fs_options.empty()) options.fs_options += ',';
+        options.fs_options += option;
+    };
+    if (!sized) add(default_tmpfs_size);
+    if (!inodes) add(default_tmpfs_inodes);
 }
 
 }  // namespace polyns::planner

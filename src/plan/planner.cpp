@@ -359,12 +359,15 @@ Result<RuleOutcome> plan_rule(const Rule& rule, const Identity& who, const Optio
         step.create_polydir = create.value();
     }
 
+    planner::MountOptions mount_options;
     if (rule.mntopts) {
         auto mo = planner::parse_mount_options(*rule.mntopts, step.kind);
         if (!mo) return rule_error(rule, step.polydir, mo.error());
-        step.mount_flags = mo->flags;
-        step.fs_options = mo->fs_options;
+        mount_options = std::move(mo.value());
     }
+    if (step.kind == MountKind::Tmpfs) planner::apply_tmpfs_defaults(mount_options);
+    step.mount_flags = mount_options.flags;
+    step.fs_options = std::move(mount_options.fs_options);
 
     bool if_exists = false;
     auto script = resolve_init_script(rule, step.polydir, context, if_exists);

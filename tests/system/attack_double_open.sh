@@ -54,5 +54,5 @@ run_case "3.B fail+ok" "mount:1" "Cannot make/remove an entry for the specified 
 assert_eq "$(polyns_log err | wc -l)" 1 "3.B: one LOG_ERR line (the injected failure)"
 run_case "3.C ok+other user" "" Success "Cannot make/remove an entry for the specified session" bob
 assert_eq "$(polyns_log err | wc -l)" 1 "3.C: one LOG_ERR line"
-assert_contains "$(polyns_log err)" "already holds an open polyns session for alice" "3.C: the second is refused, saying why"
+assert_contains "$(polyns_log err)" "already holds an open pam_polyns session for alice" "3.C: the second is refused, saying why"
 pass "attack-double-open"

@@ -489,6 +489,29 @@ check_tmpdir-removed-at-close() {
         "polyns removes the tmpdir instance at close"
 }
 
+check_tmpfs-defaults() {
+    write_conf <<'EOF'
+/tmp      tmpfs  tmpfs
+/var/tmp  tmpfs  tmpfs:mntopts=size=1M
+EOF
+    lp
+    local lp_out px_out
+    lp_out=$(mounts compat-lp alice)
+    lp_eq "$(awk -F'\t' '$1 == "/tmp" { print $5 " " $6 }' <<<"$lp_out")" "- -" \
+        "pam_namespace.so mounts a tmpfs without mntopts with no flags and the kernel's half of RAM"
+    lp_eq "$(awk -F'\t' '$1 == "/var/tmp" { print $5 " " $6 }' <<<"$lp_out")" "- size=1024k" \
+        "pam_namespace.so: mntopts=size=1M gives that size and nothing else"
+    px instance_mode=mirror
+    px_out=$(mounts compat-px alice)
+    assert_eq "$(awk -F'\t' '$1 == "/tmp" { print $5 }' <<<"$px_out")" "nosuid,nodev" "polyns: nosuid,nodev by default"
+    assert_contains "$(awk -F'\t' '$1 == "/tmp" { print $6 }' <<<"$px_out")" "nr_inodes=409600" \
+        "polyns: nr_inodes=400k by default"
+    assert_not_contains "$(awk -F'\t' '$1 == "/tmp" { print $6 }' <<<"$px_out")" "-" "polyns: a size by default"
+    assert_eq "$(awk -F'\t' '$1 == "/var/tmp" { print $5 " " $6 }' <<<"$px_out")" "nosuid,nodev size=1024k,nr_inodes=409600" \
+        "polyns: the rule's size, the default inode limit and flags"
+    assert_contains "$(check_output '/tmp tmpfs tmpfs')" "warning: tmpfs without size=" "polyns check warns"
+}
+
 check_init-script-environment() {
     write_conf <<<'/tmp /tmp/inst/ user'
     dir 000 root:root /tmp/inst

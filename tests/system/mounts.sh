@@ -88,10 +88,40 @@ super=${out##* }
 assert_contains "$out" " - tmpfs " "tmpfs: the instance is a tmpfs"
 assert_contains ",$per_mount," ",nosuid," "tmpfs: nosuid ($per_mount)"
 assert_contains ",$per_mount," ",noexec," "tmpfs: noexec ($per_mount)"
-assert_not_contains ",$per_mount," ",nodev," "tmpfs: nodev not asked, not set ($per_mount)"
+assert_contains ",$per_mount," ",nodev," "tmpfs: nodev not asked, set by default ($per_mount)"
 assert_contains ",$super," ",size=1024k," "tmpfs: size=1M ($super)"
 assert_contains ",$super," ",nr_inodes=100," "tmpfs: nr_inodes=100 ($super)"
 assert_contains ",$super," ",mode=710," "tmpfs: mode=0710 ($super)"
+
+# Issue 12, item 4: a tmpfs rule that names no limits and no flags gets
+# nosuid,nodev and systemd's limits for a nested tmpfs (size=10%,
+# nr_inodes=400k), not the kernel's half of RAM per session; what the rule
+# writes wins (suid, dev, size=, nr_inodes=).
+tmpfs_mount() { # prints "PER_MOUNT_OPTIONS SUPER_OPTIONS" of the session's /tmp
+    session alice awk '$5 == "/tmp" { per = $6; super = $NF } END { print per, super }' /proc/self/mountinfo
+}
+write_conf <<'EOF'
+/tmp /var/tmp/inst/ tmpfs
+EOF
+read -r per_mount super < <(tmpfs_mount)
+ram_pages=$(($(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo) / 4))
+ten_percent_k=$((((ram_pages * 10 + 99) / 100) * 4))
+assert_contains ",$per_mount," ",nosuid," "tmpfs default: nosuid ($per_mount)"
+assert_contains ",$per_mount," ",nodev," "tmpfs default: nodev ($per_mount)"
+assert_contains ",$super," ",size=${ten_percent_k}k," "tmpfs default: size=10% of RAM ($super)"
+assert_contains ",$super," ",nr_inodes=409600," "tmpfs default: nr_inodes=400k ($super)"
+out=$("$POLYNS_CLI" check 2>&1 || true)
+assert_contains "$out" "warning: tmpfs without size=" "polyns check warns on a tmpfs rule without size="
+"$POLYNS_CLI" check --strict >/dev/null 2>&1 && fail "polyns check --strict passes a tmpfs rule without size="
+pass "polyns check --strict fails on it"
+write_conf <<'EOF'
+/tmp /var/tmp/inst/ tmpfs:mntopts=suid,dev,size=2M,nr_inodes=0
+EOF
+read -r per_mount super < <(tmpfs_mount)
+assert_not_contains ",$per_mount," ",nosuid," "tmpfs mntopts=suid: not nosuid ($per_mount)"
+assert_not_contains ",$per_mount," ",nodev," "tmpfs mntopts=dev: not nodev ($per_mount)"
+assert_contains ",$super," ",size=2048k," "tmpfs: the rule's size ($super)"
+assert_contains ",$super," ",nr_inodes=0," "tmpfs: the rule's nr_inodes=0, no limit ($super)"
 
 # --------------------------------------------- su-like: unmnt_remnt, unmnt_only
 # alice's session; inside it a nested session (as su would open) for bob.

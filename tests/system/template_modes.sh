@@ -35,4 +35,26 @@ for mode in 0711 0000; do
         as_user bob stat /tmp/user_tmpl/1001 >/dev/null 2>&1 && pass "6.0711: (bob can still stat an instance he can name)"
     fi
 done
+# `polyns check` says the trade-off once, as a notice naming every template
+# it applies to: not a warning (--strict passes), absent for 0000 templates.
+for mode in 0755 0711 0000; do
+    rm -rf /tmp/user_tmpl /var/tmp/tmp_tmpl
+    make_template /tmp/user_tmpl "$mode"
+    make_template /var/tmp/tmp_tmpl "$mode"
+    out=$("$POLYNS_CLI" check 2>&1) || fail "6.check $mode: polyns check failed: $out"
+    notices=$(grep -c 'notice:' <<<"$out" || true)
+    "$POLYNS_CLI" check --strict >/dev/null 2>&1 || fail "6.check $mode: --strict fails on the notice"
+    json=$("$POLYNS_CLI" check --json)
+    paths=$(python3 -c 'import json, sys; print(" ".join(p for n in json.load(sys.stdin)["notices"] for p in n["paths"]))' <<<"$json")
+    if [[ $mode == 0000 ]]; then
+        assert_eq "$notices" 0 "6.check 0000: no notice"
+        assert_eq "$paths" "" "6.check 0000: no notice in --json"
+    else
+        assert_eq "$notices" 1 "6.check $mode: one notice"
+        assert_contains "$out" "notice: under the templates /tmp/user_tmpl ($mode), /var/tmp/tmp_tmpl ($mode) any user can stat" \
+            "6.check $mode: it names both templates and their mode"
+        assert_contains "$out" "0 warnings, 0 errors" "6.check $mode: not counted as a warning"
+        assert_eq "$paths" "/tmp/user_tmpl /var/tmp/tmp_tmpl" "6.check $mode: --json lists them under notices"
+    fi
+done
 pass "template-modes"

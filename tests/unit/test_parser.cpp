@@ -252,7 +252,7 @@ TEST_CASE("parser: polydir and instance prefix must be absolute", "[parser][path
     CHECK(clean_rule("%{HOME}/tmp %{HOME}/.inst/ user").instance_prefix == "%{HOME}/.inst/");
     CHECK(clean_rule("$HOMEdir /x/ user").polydir == "$HOMEdir");
     // pam_namespace does not use a tmpfs line's prefix as a path.
-    CHECK(clean_rule("/tmp none tmpfs").instance_prefix == "none");
+    CHECK(clean_rule("/tmp none tmpfs:mntopts=size=1M").instance_prefix == "none");
 }
 
 TEST_CASE("parser: '..' and the root directory are refused", "[parser][paths]") {
@@ -307,7 +307,7 @@ TEST_CASE("parser: each method", "[parser][methods]") {
     CHECK(clean_rule("/tmp /x/ level").method == Method::Level);
     CHECK(clean_rule("/tmp /x/ context").method == Method::Context);
     CHECK(clean_rule("/tmp /x/ tmpdir").method == Method::Tmpdir);
-    CHECK(clean_rule("/tmp /x/ tmpfs").method == Method::Tmpfs);
+    CHECK(clean_rule("/tmp /x/ tmpfs:mntopts=size=1M").method == Method::Tmpfs);
     CHECK(method_name(Method::User) == "user");
     CHECK(method_name(Method::Level) == "level");
     CHECK(method_name(Method::Context) == "context");
@@ -416,6 +416,22 @@ TEST_CASE("parser: flags noinit and shared", "[parser][flags]") {
     CHECK(single_error("/tmp /x/ level:shared=yes").loc.col == 16);
     d = single_warning("/tmp /x/ user:shared");
     CHECK_THAT(d.message, Catch::Contains("only affects the context and level methods"));
+}
+
+TEST_CASE("parser: a tmpfs rule without size= is warned about", "[parser][flags]") {
+    // Issue 12, item 4: each session has its own tmpfs; without size= it gets
+    // polyns's default limit, which the admin should know of and choose.
+    for (const char* line : {"/tmp none tmpfs", "/tmp none tmpfs:mntopts=nosuid,mode=0700",
+                             "/tmp none tmpfs:mntopts=nr_inodes=1k", "/tmp none tmpfs:mntopts=sizex=1"}) {
+        const Diagnostic d = single_warning(line);
+        CHECK(d.loc.col == 11);
+        CHECK_THAT(d.message, Catch::Contains("tmpfs without size=") && Catch::Contains("size=10%"));
+        CHECK_THAT(d.hint, Catch::Contains("mntopts=size="));
+    }
+    clean_rule("/tmp none tmpfs:mntopts=size=64M");
+    clean_rule("/tmp none tmpfs:mntopts=mode=0700,nr_blocks=100");
+    clean_rule("/tmp none tmpfs:mntopts=nosuid,size=0");
+    clean_rule("/tmp /x/ user");  // only tmpfs mounts a filesystem of its own
 }
 
 TEST_CASE("parser: flag mntopts", "[parser][flags]") {

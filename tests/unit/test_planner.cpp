@@ -242,7 +242,38 @@ TEST_CASE("tmpdir and tmpfs methods", "[planner]") {
     CHECK(f.steps[0].template_dir.empty());
     CHECK(f.steps[0].instance.empty());
     CHECK(f.steps[0].mount_flags == (MS_NOSUID | MS_NODEV | MS_NOEXEC));
-    CHECK(f.steps[0].fs_options == "size=10M,mode=1777");
+    CHECK(f.steps[0].fs_options == "size=10M,mode=1777,nr_inodes=400k");
+}
+
+TEST_CASE("tmpfs instances: nosuid,nodev and systemd's nested limits unless the rule says", "[planner]") {
+    // Issue 12, item 4: pam_namespace.so mounts a tmpfs with only the flags
+    // mntopts names and the kernel's half of RAM; polyns gives it what
+    // systemd gives a PrivateTmp=disconnected tmpfs, and what the rule
+    // writes wins.
+    auto step = [](std::optional<std::string> mntopts) {
+        Rule r = rule("/tmp", "none", Method::Tmpfs);
+        r.mntopts = std::move(mntopts);
+        const Plan p = plan_ok(config_of({r}), alice());
+        REQUIRE(p.steps.size() == 1);
+        return p.steps[0];
+    };
+    MountStep s = step(std::nullopt);
+    CHECK(s.mount_flags == (MS_NOSUID | MS_NODEV));
+    CHECK(s.fs_options == "size=10%,nr_inodes=400k");
+    s = step("mode=0700");
+    CHECK(s.mount_flags == (MS_NOSUID | MS_NODEV));
+    CHECK(s.fs_options == "mode=0700,size=10%,nr_inodes=400k");
+    s = step("suid,size=1G");  // the rule lifts nosuid and sets its own size
+    CHECK(s.mount_flags == MS_NODEV);
+    CHECK(s.fs_options == "size=1G,nr_inodes=400k");
+    s = step("dev,suid,nr_blocks=100,nr_inodes=0");  // 0: no limit, as tmpfs(5) says
+    CHECK(s.mount_flags == 0);
+    CHECK(s.fs_options == "nr_blocks=100,nr_inodes=0");
+    s = step("size=0,noexec");
+    CHECK(s.mount_flags == (MS_NOSUID | MS_NODEV | MS_NOEXEC));
+    CHECK(s.fs_options == "size=0,nr_inodes=400k");
+    s = step("suid,nosuid,size=1M");  // both: the restricting flag wins
+    CHECK((s.mount_flags & MS_NOSUID) != 0);
 }
 
 TEST_CASE("mntopts on bind instances: flags yes, tmpfs options no", "[planner]") {
@@ -270,13 +301,17 @@ TEST_CASE("mntopts parsing through libmount", "[planner]") {
         r.mntopts = text;
         return plan_for(config_of({r}), alice());
     };
-    CHECK(opts("")->steps[0].mount_flags == 0);
-    CHECK(opts("noexec")->steps[0].mount_flags == MS_NOEXEC);
+    CHECK(opts("", MountKind::Bind)->steps[0].mount_flags == 0);
+    CHECK(opts("noexec", MountKind::Bind)->steps[0].mount_flags == MS_NOEXEC);
+    CHECK(opts("noexec")->steps[0].mount_flags == (MS_NOSUID | MS_NODEV | MS_NOEXEC));
     CHECK(opts("nr_inodes=1k,size=50%")->steps[0].fs_options == "nr_inodes=1k,size=50%");
-    CHECK(opts("mpol=\"bind:0-3\"")->steps[0].fs_options == "mpol=\"bind:0-3\"");
-    CHECK(opts("inode64,noswap")->steps[0].fs_options == "inode64,noswap");
+    CHECK(opts("mpol=\"bind:0-3\",size=1M,nr_inodes=0")->steps[0].fs_options ==
+          "mpol=\"bind:0-3\",size=1M,nr_inodes=0");
+    CHECK(opts("inode64,noswap")->steps[0].fs_options == "inode64,noswap,size=10%,nr_inodes=400k");
     CHECK_FALSE(opts("ro").ok());          // generic flag we do not apply
-    CHECK_FALSE(opts("suid").ok());        // only the restricting flags
+    CHECK_FALSE(opts("suid", MountKind::Bind).ok());  // a bind instance keeps its source's flags
+    CHECK_FALSE(opts("dev", MountKind::Bind).ok());
+    CHECK_FALSE(opts("suid=1").ok());
     CHECK_FALSE(opts("noauto").ok());      // fstab-only option
     CHECK_FALSE(opts("size").ok());        // needs a value
     CHECK_FALSE(opts("size=").ok());
