@@ -16,10 +16,12 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "pinned_step.hpp"
 #include "polyns/sys/file_ops.hpp"
 #include "polyns/sys/mount.hpp"
+#include "polyns/sys/mount_top.hpp"
 #include "polyns/sys/mountinfo.hpp"
 #include "polyns/sys/path.hpp"
 
@@ -68,9 +70,32 @@ std::vector<std::string> candidate_polydirs(const Plan& plan) {
     return dirs;
 }
 
+namespace {
+
+// Whether the kernel alone (statmount, Linux 6.8+) says the caller is inside
+// an earlier session; nullopt when it cannot say for one of `dirs` (an older
+// kernel, a polydir that is a mount point and no mount source from statmount,
+// a path not to be opened): the mount table decides then, as it did before.
+// (A mount hidden under a later mount on a parent directory is in the table
+// but not on the path: the kernel's answer is the topmost mount the path
+// reaches, which is what the session would stack on.)
+std::optional<bool> inside_earlier_session_by_kernel(const std::vector<std::string>& dirs) {
+    for (const std::string& polydir : dirs) {
+        auto top = sys::top_mount_from_kernel(polydir);
+        if (!top) return std::nullopt;
+        if (!top->mounted_here) continue;
+        if (!top->source) return std::nullopt;
+        if (looks_polyinstantiated({top->root, top->fstype, *top->source})) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
 Result<bool> inside_earlier_session(const Plan& plan) {
     const std::vector<std::string> dirs = candidate_polydirs(plan);
     if (dirs.empty()) return false;
+    if (auto by_kernel = inside_earlier_session_by_kernel(dirs)) return *by_kernel;
     auto table = sys::read_mount_table();
     if (!table) return table.error();
     for (const std::string& polydir : dirs) {

@@ -17,6 +17,8 @@
 // rollback's way back. Points:
 //   unshare  propagation  mkdirat  fchown  fchmod  mount (bind or tmpfs)
 //   mount_setattr (flags on a new bind)  init_script
+//   statmount (the nested-session check's kernel answer: any NTH and ERRNO make
+//   it one without statmount, so the mount table is read instead)
 //   and, for open_path/open_below, the caller's step text with spaces as '_':
 //   open_template, open_polydir, use_instance, create_instance, ...
 // and the rollback's own steps (issue 6, entry 13; reached on a failed open

@@ -13,47 +13,12 @@
 #include <vector>
 
 #include "polyns/sys/mountinfo.hpp"
+#include "statmount.hpp"
 
 namespace polyns::sys {
 namespace {
 
-#ifndef STATX_MNT_ID_UNIQUE
-#define STATX_MNT_ID_UNIQUE 0x00004000U
-#endif
-
-// statmount(2) (Linux 6.8; one number on every architecture). Debian 12's
-// kernel headers predate it: the ABI is spelled out here.
-constexpr long sys_statmount = 457;
-constexpr std::uint64_t statmount_sb_basic = 0x1;
-constexpr std::uint64_t statmount_mnt_basic = 0x2;
-constexpr std::uint64_t statmount_fs_type = 0x20;
-constexpr std::uint64_t statmount_mnt_opts = 0x80;  // Linux 6.11
 constexpr std::uint64_t fuse_super_magic = 0x65735546;
-
-struct MntIdReq {  // struct mnt_id_req, MNT_ID_REQ_SIZE_VER0
-    std::uint32_t size;
-    std::uint32_t spare;
-    std::uint64_t mnt_id;
-    std::uint64_t param;
-};
-static_assert(sizeof(MntIdReq) == 24);
-
-struct StatMount {  // struct statmount; strings follow it, at the offsets given
-    std::uint32_t size;
-    std::uint32_t mnt_opts;
-    std::uint64_t mask;
-    std::uint32_t sb_dev_major;
-    std::uint32_t sb_dev_minor;
-    std::uint64_t sb_magic;
-    std::uint32_t sb_flags;
-    std::uint32_t fs_type;
-    std::uint64_t mnt_id;
-    std::uint64_t mnt_parent_id;
-    std::uint32_t mnt_id_old;
-    std::uint32_t mnt_parent_id_old;
-    std::uint64_t rest[56];  // propagation, strings, maps ... and spare room
-};
-static_assert(sizeof(StatMount) == 512);
 
 // What the walk needs to know about a mount: its filesystem type and options.
 struct MountIdentity {
@@ -106,42 +71,19 @@ enum class Asked { Answered, Unsupported, Failed };
 // statmount by the unique mount id. Unsupported: no statmount here (old
 // kernel, or a seccomp filter that answers ENOSYS/EPERM).
 Asked ask_statmount(std::uint64_t unique_id, MountIdentity& out, int& err) {
-    std::uint64_t wanted = statmount_sb_basic | statmount_mnt_basic | statmount_fs_type | statmount_mnt_opts;
-    std::vector<std::uint64_t> buffer(4096 / sizeof(std::uint64_t));
-    for (int attempt = 0; attempt < 4; ++attempt) {
-        MntIdReq req{sizeof(MntIdReq), 0, unique_id, wanted};
-        std::size_t bytes = buffer.size() * sizeof(std::uint64_t);
-        if (::syscall(sys_statmount, &req, buffer.data(), bytes, 0) == 0) {
-            StatMount head{};
-            std::memcpy(&head, buffer.data(), sizeof head);
-            const char* strings = reinterpret_cast<const char*>(buffer.data()) + sizeof head;
-            std::size_t strings_size = head.size > sizeof head ? head.size - sizeof head : 0;
-            auto string_at = [&](std::uint32_t offset) -> std::optional<std::string> {
-                if (offset >= strings_size) return std::nullopt;
-                return std::string(strings + offset, ::strnlen(strings + offset, strings_size - offset));
-            };
-            if (head.mask & statmount_sb_basic) out.magic = head.sb_magic;
-            if (head.mask & statmount_mnt_basic) out.old_id = head.mnt_id_old;
-            if (head.mask & statmount_fs_type) out.fstype = string_at(head.fs_type).value_or("");
-            // An empty option string is not reported as a string at all.
-            if (head.mask & statmount_mnt_opts) out.options = string_at(head.mnt_opts).value_or("");
-            out.source = "statmount";
-            return Asked::Answered;
-        }
-        err = errno;
-        if (err == EINTR) continue;
-        if (err == EOVERFLOW) {
-            buffer.resize(buffer.size() * 4);
-            continue;
-        }
-        // 6.8-6.10 know no STATMOUNT_MNT_OPTS; the mount table has them.
-        if (err == EINVAL && (wanted & statmount_mnt_opts) != 0) {
-            wanted &= ~statmount_mnt_opts;
-            continue;
-        }
-        return err == ENOSYS || err == EPERM ? Asked::Unsupported : Asked::Failed;
-    }
-    return Asked::Failed;
+    StatMountAnswer answer;
+    // 6.8-6.10 know no STATMOUNT_MNT_OPTS; the mount table has them.
+    err = answer.ask(unique_id, statmount_sb_basic | statmount_mnt_basic | statmount_fs_type | statmount_mnt_opts,
+                     statmount_mnt_opts);
+    if (err != 0) return err == ENOSYS || err == EPERM ? Asked::Unsupported : Asked::Failed;
+    const StatMount& head = answer.head();
+    if (head.mask & statmount_sb_basic) out.magic = head.sb_magic;
+    if (head.mask & statmount_mnt_basic) out.old_id = head.mnt_id_old;
+    if (head.mask & statmount_fs_type) out.fstype = answer.string_at(head.fs_type).value_or("");
+    // An empty option string is not reported as a string at all.
+    if (head.mask & statmount_mnt_opts) out.options = answer.string_at(head.mnt_opts).value_or("");
+    out.source = "statmount";
+    return Asked::Answered;
 }
 
 // The mount table (libmount), by mountinfo's mount id or, on kernels

@@ -13,6 +13,10 @@
 source /polyns-src/tests/system/lib/harness.sh
 source /polyns-src/tests/system/lib/sshd.sh
 source /polyns-src/tests/system/lib/seed_procedure.sh
+# The chroot's / is a throwaway tmpfs, and dpkg -i installs into it (/usr,
+# /var/lib/dpkg): the harness leaves it writable (elsewhere it makes the
+# host's filesystems read-only).
+export POLYNS_HARNESS_ROOT=writable
 harness_enter "$@"
 export DEBIAN_FRONTEND=noninteractive
 

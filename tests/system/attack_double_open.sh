@@ -17,7 +17,7 @@ source "$(dirname "$0")/lib/harness.sh"
 harness_enter "$@"
 source "$(dirname "$0")/lib/module.sh"
 require_module
-[[ -f ${POLYNS_FAULTS_MODULE:-} ]] || fail "needs pam_polyns_faults.so (meson -Dfault_injection=true)"
+require_faults_module
 add_standard_users
 make_template /var/tmp/tmpl
 write_conf <<'EOF'

@@ -16,10 +16,9 @@ require_module
 add_standard_users
 # The corpora name templates right below the host's root file system
 # (/tmp-inst, /var/x-inst, /srv-inst ...), and a missing template is created
-# (as by pam_namespace.so): in this test's namespace that file system is
+# (as by pam_namespace.so): in every harness world that file system is
 # read-only, so such a session fails with EROFS instead of writing to the host.
 # (Everything the test writes is on the harness's tmpfs and overlay mounts.)
-mount -o remount,bind,ro /
 use_module
 make_template /var/tmp/inst
 make_template /tmp/user_tmpl

@@ -15,6 +15,7 @@ print_versions util-linux
 source "$(dirname "$0")/lib/module.sh"
 source "$(dirname "$0")/lib/attack.sh"
 source "$(dirname "$0")/lib/asan_preload.sh"
+source "$(dirname "$0")/lib/su_stack.sh"
 require_module
 add_standard_users
 make_template /tmp/user_tmpl
@@ -23,20 +24,10 @@ write_conf <<'EOF'
 /tmp     /tmp/user_tmpl/     user root
 /var/tmp /var/tmp/user_tmpl/ user root
 EOF
-write_pam_service polyns-login <<EOF
-account  required pam_permit.so
-session  required $POLYNS_MODULE
-EOF
+write_login_service
 # bob's `su alice` needs no password here (pam_permit): this throwaway
 # world has no passwords, and the chain is about sessions, not auth.
-for service in su su-l; do
-    write_pam_service "$service" <<EOF
-auth     sufficient pam_rootok.so
-auth     required   pam_permit.so
-account  required   pam_unix.so
-session  required   $POLYNS_MODULE unmnt_remnt
-EOF
-done
+write_su_services pam_permit.so su su-l
 
 # The instances exist before the chain (first sessions create them).
 pam_session polyns-login alice -- true

@@ -28,21 +28,14 @@ if ! [[ -x $BUSYBOX ]] || ! "$BUSYBOX" --list | grep -x mktemp >/dev/null; then
 fi
 command -v dpkg-deb >/dev/null || skip "dpkg-deb not installed"
 
+source "$(dirname "$0")/lib/su_stack.sh"
+
 add_user alice 1001
 
-install -d -o root -g root -m 0755 /tmp/user_tmpl /var/tmp/user_tmpl
 # No user list: root is polyinstantiated too (the seed's builds run as root).
-cat >/etc/security/namespace.conf <<'EOF'
-/tmp     /tmp/user_tmpl/%{UID}     user
-/var/tmp /var/tmp/user_tmpl/%{UID} user
-EOF
-chmod 0644 /etc/security/namespace.conf
-MODULE_LINE="$POLYNS_MODULE ${POLYNS_TEST_MODULE_ARGS:-}"
-write_pam_service polyns-login <<EOF
-account  required pam_permit.so
-session  required $MODULE_LINE
-EOF
-harness_on_exit '[[ $status == 0 ]] || { echo "--- syslog:"; syslog_lines; } >&2'
+write_user_tmpl_conf
+write_login_service
+harness_full_syslog_on_failure
 
 # The libpam-tmpdir approach as a PAM session. pam_tmpdir (libpam-tmpdir's
 # README and pam_tmpdir(8)): in the session phase it creates the base

@@ -35,6 +35,19 @@ if [[ -z ${POLYNS_HARNESS_INSIDE:-} && $(id -u) == 0 ]]; then
     assert_eq "$status" 0 "harness_enter accepts its own namespace ($out)"
 fi
 
+# mount_flags: "ID MOUNT_POINT PER-MOUNT-OPTIONS SUPERBLOCK-OPTIONS" of each
+# mount in the mountinfo on stdin (a remount without "bind" would change the
+# superblock's: the filesystem itself, in every namespace).
+mount_flags() {
+    awk '{ for (i = 7; $i != "-"; i++) ; print $1, $5, $6, $(i + 3) }'
+}
+# The host's table before the world exists: the world's read-only bind
+# remounts must leave it as it is.
+if [[ -z ${POLYNS_HARNESS_INSIDE:-} ]]; then
+    POLYNS_SELFTEST_HOST_MOUNTS=$(mount_flags </proc/self/mountinfo)
+    export POLYNS_SELFTEST_HOST_MOUNTS
+fi
+
 harness_enter "$@"
 
 # ------------------------------------------------------------ the namespace
@@ -71,6 +84,46 @@ assert_not_contains "$(awk '{print $7}' /proc/self/mountinfo)" "shared:" "no mou
 # this world's filesystems or peer groups would be harness_enter's doing.)
 assert_eq "$(host_world_mounts)" "" "the host has no mount of this world (harness_enter mounted nothing there)"
 assert_not_contains "$(host_mountinfo | awk '{print $5}')" "/etc/passwd" "the host mount table has none of our mounts"
+
+# ------------------------------------------- the host's filesystems: read-only
+# mkdir_errno DIR: the errno name of mkdir(DIR), or "created" (and DIR removed
+# again: the harness would have let a test write there).
+mkdir_errno() {
+    python3 -c 'import errno, os, sys
+try:
+    os.mkdir(sys.argv[1])
+except OSError as e:
+    print(errno.errorcode[e.errno])
+else:
+    os.rmdir(sys.argv[1])
+    print("created")' "$1"
+}
+probe=polyns-selftest-probe-$$
+assert_eq "$(findmnt -n -o VFS-OPTIONS --mountpoint / | tail -n 1 | cut -d, -f1)" ro "/ is mounted read-only in the world"
+assert_eq "$(mkdir_errno "/$probe")" EROFS "a write to / fails with EROFS"
+assert_eq "$(mkdir_errno "/usr/$probe")" EROFS "a write to /usr fails with EROFS"
+assert_eq "$(mkdir_errno "/var/$probe")" EROFS "a write to /var (but /var/tmp, /var/log) fails with EROFS"
+case $POLYNS_SOURCE_DIR in
+/tmp/* | /var/tmp/* | /home/* | /root/* | /run/*) ;; # hidden behind the world's tmpfs
+*) assert_eq "$(mkdir_errno "$POLYNS_SOURCE_DIR/$probe")" EROFS "a write to the source tree fails with EROFS" ;;
+esac
+# The places a test may write, each a mount of the world's own (or the build
+# directory bound onto itself).
+for dir in /tmp /var/tmp /home /root /run /var/log /dev/shm /etc "$POLYNS_BUILD_DIR"; do
+    assert_eq "$(mkdir_errno "$dir/$probe")" created "$dir is writable"
+done
+# The host's mounts kept their flags: a bind remount changes this
+# namespace's mount, never the filesystem or the host's mount of it.
+changed=$(host_mountinfo | mount_flags | awk -v before="$POLYNS_SELFTEST_HOST_MOUNTS" '
+    BEGIN { n = split(before, lines, "\n"); for (i = 1; i <= n; i++) { split(lines[i], f, " "); flags[f[1]] = f[3] " " f[4] } }
+    ($1 in flags) && flags[$1] != $3 " " $4 { print $2 ": " flags[$1] " -> " $3 " " $4 }')
+assert_eq "$changed" "" "the host's mounts keep their per-mount and superblock flags"
+for dir in / /usr; do
+    before=$(awk -v d="$dir" '$2 == d { print $3, $4 }' <<<"$POLYNS_SELFTEST_HOST_MOUNTS" | tail -n 1)
+    [[ -n $before ]] || continue # /usr: part of the root filesystem here
+    assert_eq "$(host_mountinfo | mount_flags | awk -v d="$dir" '$2 == d { print $3, $4 }' | tail -n 1)" "$before" \
+        "the host's $dir keeps its flags ($before)"
+done
 
 marker=/tmp/polyns-selftest-marker-$$
 touch "$marker"
@@ -201,6 +254,9 @@ assert_contains "$err" "tasks=2" "with --threads the driver has two threads at o
 # host_snapshot.sh run here (this world plays the host, changes are harmless)
 # fails on what a test world leaks into its host, and only on that.
 snapshot_build=$POLYNS_TEST_ROOT/snapshot-check
+# This world plays the nested worlds' host, whose noise mounts below /mnt:
+# the host's /mnt is read-only here, so a tmpfs of this world's own.
+mount -t tmpfs -o mode=0755 polyns-selftest-mnt /mnt
 mkdir -p "$snapshot_build"
 snapshot=$POLYNS_SOURCE_DIR/tests/system/host_snapshot.sh
 snapshot_end() { status=0; out=$(POLYNS_BUILD_DIR=$snapshot_build bash "$snapshot" end 2>&1) || status=$?; }

@@ -19,30 +19,15 @@ harness_enter "$@"
 require_module
 require_pam_session
 source "$(dirname "$0")/lib/sshd.sh"
+source "$(dirname "$0")/lib/su_stack.sh"
 
 add_user alice 1001
 add_user bob 1002
 add_user carol 1003
 
-install -d -o root -g root -m 0755 /tmp/user_tmpl /var/tmp/user_tmpl
-write_config() { # ROOT_LIST
-    cat >/etc/security/namespace.conf <<EOF
-/tmp     /tmp/user_tmpl/%{UID}     user $1
-/var/tmp /var/tmp/user_tmpl/%{UID} user $1
-EOF
-    chmod 0644 /etc/security/namespace.conf
-}
-write_config root
-
-MODULE_LINE="$POLYNS_MODULE ${POLYNS_TEST_MODULE_ARGS:-}"
-# What pam-auth-update writes from conf/pam-configs/polyns (Session-Type:
-# Additional goes to both files).
-for file in common-session common-session-noninteractive; do
-    write_pam_service "$file" <<EOF
-session  required pam_unix.so
-session  required $MODULE_LINE
-EOF
-done
+write_user_tmpl_conf root
+# What pam-auth-update writes from conf/pam-configs/polyns.
+write_common_session
 # Debian's su, su-l, runuser, runuser-l, sudo and sudo-i, with pam_permit in
 # place of typing the target's password. su also has the admin's extra line.
 write_pam_service su <<EOF
@@ -84,17 +69,9 @@ if command -v sudo >/dev/null && [[ -f /etc/sudoers ]]; then
     mount --bind "$POLYNS_TEST_ROOT/sudoers" /etc/sudoers
     sudo_available=true
 fi
-harness_on_exit '[[ $status == 0 ]] || { echo "--- syslog:"; syslog_lines; } >&2'
+harness_full_syslog_on_failure
+write_probe
 
-probe=$POLYNS_TEST_ROOT/probe.sh
-cat >"$probe" <<'EOF'
-#!/bin/sh
-echo "$1 tmp=$(stat -c %i /tmp) vartmp=$(stat -c %i /var/tmp) user=$(id -un) tmp_mounts=$(grep -c " /tmp " /proc/self/mountinfo)"
-if [ "${2:-}" = leak ] && [ -e /tmp/alice-file ]; then echo "LEAK-$1"; fi
-EOF
-chmod 0755 "$probe"
-
-field() { sed -n "s/^$1 .*\\<$2=\\([^ ]*\\).*/\\1/p" <<<"$out"; }
 instance_ino() { stat -c %i "$1/user_tmpl/$(id -u "$2")"; }
 host_tmp=$(stat -c %i /tmp)
 host_vartmp=$(stat -c %i /var/tmp)
@@ -134,15 +111,7 @@ pass "no session logged an error"
 # ------------------------------------------ 2. alice's ssh login, root excluded
 sshd_write_pam_stack "session include common-session"
 sshd_authorize alice
-# The real runuser (the sanitizer run puts a wrapper first in PATH).
-runuser_bin=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v runuser)
-su_l="su -" sudo_i="sudo -i" sudo_runuser_l="sudo $runuser_bin -l"
-if [[ -n ${POLYNS_TEST_PRELOAD:-} ]]; then
-    export POLYNS_ASAN_PRELOAD_SSHD=1
-    su_l="su -w ASAN_OPTIONS -"
-    sudo_i="sudo --preserve-env=ASAN_OPTIONS -i"
-    sudo_runuser_l="sudo --preserve-env=ASAN_OPTIONS $runuser_bin -w ASAN_OPTIONS -l"
-fi
+ssh_login_su_commands
 sshd_start
 
 run_nested() { # LABEL-PREFIX
@@ -197,7 +166,7 @@ done
 pass "no instance for the excluded root"
 
 # ------------------------------------------ 3. root not excluded
-write_config ""
+write_user_tmpl_conf
 out=$(run_nested y) || fail "alice's ssh login with nested sessions (root included) failed: $out"
 echo "$out" | sed 's/^/  ssh| /'
 root_tmp=$(instance_ino /tmp root)

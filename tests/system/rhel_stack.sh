@@ -17,15 +17,11 @@ harness_enter "$@"
 require_module
 require_pam_session
 source "$(dirname "$0")/lib/sshd.sh"
+source "$(dirname "$0")/lib/su_stack.sh"
 
 add_user alice 1001
 add_user bob 1002
-install -d -o root -g root -m 0755 /tmp/user_tmpl /var/tmp/user_tmpl
-cat >/etc/security/namespace.conf <<'EOF2'
-/tmp     /tmp/user_tmpl/%{UID}     user root
-/var/tmp /var/tmp/user_tmpl/%{UID} user root
-EOF2
-chmod 0644 /etc/security/namespace.conf
+write_user_tmpl_conf root
 rm -f /etc/pam.d/*
 POLYNS_LINE="session     required                                     $POLYNS_MODULE ${POLYNS_TEST_MODULE_ARGS:-}"
 
@@ -124,15 +120,9 @@ account  required pam_deny.so
 password required pam_deny.so
 session  required pam_deny.so
 EOF2
-harness_on_exit '[[ $status == 0 ]] || { echo "--- syslog:"; syslog_lines; echo "--- sshd:"; sshd_log_lines 2>/dev/null; } >&2'
-
-probe=$POLYNS_TEST_ROOT/probe.sh
-cat >"$probe" <<'EOF2'
-#!/bin/sh
-echo "$1 tmp=$(stat -c %i /tmp) vartmp=$(stat -c %i /var/tmp) user=$(id -un)"
-EOF2
-chmod 0755 "$probe"
-field() { sed -n "s/^$1 .*\\<$2=\\([^ ]*\\).*/\\1/p" <<<"$out"; }
+harness_full_syslog_on_failure
+harness_on_failure '{ echo "--- sshd:"; sshd_log_lines 2>/dev/null; } >&2'
+write_probe
 
 # Real su, su -l, runuser, runuser -l (started by root), each a session of bob.
 out=$(

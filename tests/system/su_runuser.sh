@@ -16,45 +16,18 @@ harness_enter "$@"
 print_versions util-linux login libpam-modules
 require_module
 require_pam_session
+source "$(dirname "$0")/lib/su_stack.sh"
 
 add_user alice 1001
 add_user bob 1002
 
-install -d -o root -g root -m 0755 /tmp/user_tmpl /var/tmp/user_tmpl
-cat >/etc/security/namespace.conf <<'EOF'
-/tmp     /tmp/user_tmpl/%{UID}     user root
-/var/tmp /var/tmp/user_tmpl/%{UID} user root
-EOF
-chmod 0644 /etc/security/namespace.conf
-
-MODULE_LINE="$POLYNS_MODULE ${POLYNS_TEST_MODULE_ARGS:-}"
-write_pam_service polyns-login <<EOF
-account  required pam_permit.so
-session  required $MODULE_LINE
-EOF
+write_user_tmpl_conf root
+write_login_service
 # Debian's su and runuser read su / su-l and runuser / runuser-l ("-" / -l).
 # root needs no password (pam_rootok); everyone else is refused.
-for service in su su-l runuser runuser-l; do
-    write_pam_service "$service" <<EOF
-auth     sufficient pam_rootok.so
-auth     required   pam_deny.so
-account  required   pam_unix.so
-session  required   $MODULE_LINE unmnt_remnt
-EOF
-done
-harness_on_exit '[[ $status == 0 ]] || { echo "--- syslog:"; syslog_lines; } >&2'
-
-# probe LABEL [leak]: prints "LABEL tmp=INODE vartmp=INODE user=NAME
-# tmp_mounts=N" (N: mounts stacked on /tmp) for the calling context; with
-# "leak", also "LEAK-LABEL" if alice's file is visible. A file, so that every
-# shell (bash, dash, login shells) can run it.
-probe=$POLYNS_TEST_ROOT/probe.sh
-cat >"$probe" <<'EOF'
-#!/bin/sh
-echo "$1 tmp=$(stat -c %i /tmp) vartmp=$(stat -c %i /var/tmp) user=$(id -un) tmp_mounts=$(grep -c " /tmp " /proc/self/mountinfo)"
-if [ "${2:-}" = leak ] && [ -e /tmp/alice-file ]; then echo "LEAK-$1"; fi
-EOF
-chmod 0755 "$probe"
+write_su_services pam_deny.so su su-l runuser runuser-l
+harness_full_syslog_on_failure
+write_probe
 
 inner="
 $probe alice-session
@@ -74,10 +47,6 @@ cat /tmp/alice-file
 "
 out=$(pam_session polyns-login alice -- bash -c "$inner" 2>&1) || fail "alice's session or a command in it failed: $out"
 echo "$out" | sed 's/^/  | /'
-
-field() { # LABEL KEY
-    sed -n "s/^$1 .*\\<$2=\\([^ ]*\\).*/\\1/p" <<<"$out"
-}
 # instance_for DIR USER: the instance directory USER owns under DIR.
 instance_for() { find "$1" -mindepth 1 -maxdepth 1 -type d -user "$2" -print; }
 
@@ -142,24 +111,10 @@ pass "no instance was created for root"
 # (real uid alice, not root). pam_permit stands in for typing the target's
 # password (this PAM config exists only in the throwaway namespace).
 source "$(dirname "$0")/lib/sshd.sh"
-for service in su su-l; do
-    write_pam_service "$service" <<EOF2
-auth     sufficient pam_rootok.so
-auth     required   pam_permit.so
-account  required   pam_unix.so
-session  required   $MODULE_LINE unmnt_remnt
-EOF2
-done
+write_su_services pam_permit.so su su-l
 sshd_write_pam_stack "session required $MODULE_LINE"
 sshd_authorize alice
-# The sanitizer run: alice's setuid su ignores LD_PRELOAD, so sshd's whole
-# tree gets ASan's runtime from a private /etc/ld.so.preload instead
-# (asan-bin/sshd, lib/asan_preload.sh), and su -l keeps ASAN_OPTIONS.
-su_l="su -"
-if [[ -n ${POLYNS_TEST_PRELOAD:-} ]]; then
-    export POLYNS_ASAN_PRELOAD_SSHD=1
-    su_l="su -w ASAN_OPTIONS -"
-fi
+ssh_login_su_commands
 sshd_start
 out=$(ssh_run alice "
 $probe ssh-alice

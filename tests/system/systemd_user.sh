@@ -16,6 +16,7 @@ harness_enter "$@"
 require_module
 require_pam_session
 require_cli
+source "$(dirname "$0")/lib/su_stack.sh"
 
 add_user alice 1001
 install -d -o root -g root -m 0755 /tmp/user_tmpl /var/tmp/tmpdir_tmpl
@@ -24,12 +25,7 @@ cat >/etc/security/namespace.conf <<'EOF2'
 /var/tmp /var/tmp/tmpdir_tmpl/s-  tmpdir  root
 EOF2
 chmod 0644 /etc/security/namespace.conf
-for file in common-session common-session-noninteractive; do
-    write_pam_service "$file" <<EOF2
-session  required pam_unix.so
-session  required $POLYNS_MODULE ${POLYNS_TEST_MODULE_ARGS:-}
-EOF2
-done
+write_common_session
 write_pam_service common-account <<'EOF2'
 account  required pam_unix.so
 EOF2
@@ -48,7 +44,7 @@ EOF2
 write_pam_service login-like <<'EOF2'
 @include common-session
 EOF2
-harness_on_exit '[[ $status == 0 ]] || { echo "--- syslog:"; syslog_lines; } >&2'
+harness_full_syslog_on_failure
 
 view='echo "tmp=$(stat -c %i /tmp) vartmp=$(readlink -f /proc/self/root/var/tmp) vartmp_ino=$(stat -c %i /var/tmp)"'
 login=$(pam_session login-like alice -- sh -c "$view") || fail "alice's login failed: $login"

@@ -22,8 +22,10 @@
 # stays in the world) with the world's own copies of
 # /etc/{passwd,group,shadow,gshadow}, /etc/pam.d and /etc/security; a private
 # /dev (null zero full random urandom tty, a new devpts instance, /dev/shm)
-# whose /dev/log is a syslog sink. Nothing a test does there reaches the host:
-# the namespace and all its mounts vanish with the last process in it.
+# whose /dev/log is a syslog sink. The host's filesystems (/, /usr, /var, the
+# checkout, ...) are read-only there, but for the build directory
+# (_harness_readonly_host). Nothing a test does there reaches the host: the
+# namespace and all its mounts vanish with the last process in it.
 #
 # Shell mode: `set -euo pipefail` (and an ERR trap naming the failing line).
 # Do not install your own EXIT trap: it would replace the harness's cleanup;
@@ -174,6 +176,18 @@ _harness_require_inside() {
 _harness_exit_actions=()
 harness_on_exit() { _harness_exit_actions=("$*" "${_harness_exit_actions[@]}"); }
 
+# harness_on_failure CMD...: as harness_on_exit, but only when the script
+# fails (exits neither 0 nor 77): e.g. harness_on_failure 'sshd_log_lines >&2'.
+harness_on_failure() {
+    harness_on_exit "[[ \$HARNESS_EXIT_STATUS == 0 || \$HARNESS_EXIT_STATUS == 77 ]] || { $*; }"
+}
+
+# harness_full_syslog_on_failure: a failed test prints every syslog line the
+# world received, not only the last 40 (where an early session's line
+# explains a late failure).
+_harness_syslog_on_failure=40
+harness_full_syslog_on_failure() { _harness_syslog_on_failure=all; }
+
 _harness_cleanup() {
     local status=$? action
     trap - ERR
@@ -184,8 +198,13 @@ _harness_cleanup() {
     done
     # A failed test's log should say what the modules logged.
     if [[ $status != 0 && $status != 77 && -s $POLYNS_SYSLOG_FILE ]]; then
-        echo "--- harness: last syslog lines received (of $(wc -l <"$POLYNS_SYSLOG_FILE")):" >&2
-        tail -n 40 "$POLYNS_SYSLOG_FILE" >&2
+        if [[ $_harness_syslog_on_failure == all ]]; then
+            echo "--- harness: every syslog line received ($(wc -l <"$POLYNS_SYSLOG_FILE")):" >&2
+            cat "$POLYNS_SYSLOG_FILE" >&2
+        else
+            echo "--- harness: last syslog lines received (of $(wc -l <"$POLYNS_SYSLOG_FILE")):" >&2
+            tail -n "$_harness_syslog_on_failure" "$POLYNS_SYSLOG_FILE" >&2
+        fi
         echo "---" >&2
     fi
     if [[ -n ${_harness_sink_pid:-} ]]; then
@@ -385,6 +404,50 @@ _harness_private_etc() {
     done
 }
 
+# The host's filesystems are read-only in every world: a test (or the module
+# it drives: a corpus naming /tmp-inst creates that template) can write only
+# where the harness made a place for it, never on the host's /, /usr, /var,
+# /srv or the checkout. Each host mount the world inherited gets its own
+# bind remount ro (MS_REMOUNT|MS_BIND changes this namespace's mount, not the
+# filesystem: the host's mount keeps its flags; harness-selftest checks
+# both), before the harness stacks its own mounts, which stay writable:
+#   /tmp /var/tmp /home /root /run /var/log /dev  tmpfs (_harness_setup)
+#   /etc                 the overlay's upper dir in /run (_harness_private_etc)
+#   $POLYNS_BUILD_DIR    itself, bound rw: tests leave artifacts for meson's
+#                        log there (run_bench.sh's polyns-bench.json, coverage
+#                        data), and host-snapshot's records (via host_path)
+# Skipped: /proc, /sys and /dev (kernel interfaces, not storage; /dev is
+# replaced), and mounts below the directories the harness covers with its
+# own tmpfs (a world cannot reach them; a user's FUSE mount below /run/user
+# would refuse root's remount). A mount the host has read-only stays so.
+# POLYNS_HARNESS_ROOT=writable (only where / is itself throwaway: the
+# packaging tests' fresh chroot, where dpkg -i installs) leaves them as they are.
+_harness_readonly_host() {
+    [[ ${POLYNS_HARNESS_ROOT:-readonly} == writable ]] && return 0
+    [[ ${POLYNS_HARNESS_ROOT:-readonly} == readonly ]] ||
+        fail "POLYNS_HARNESS_ROOT=${POLYNS_HARNESS_ROOT}: expected readonly (the default) or writable"
+    local build mount_point options
+    build=$(realpath -e -- "$POLYNS_BUILD_DIR" 2>/dev/null) || build=
+    if [[ -n $build ]]; then
+        mount -n --bind "$build" "$build"
+    fi
+    # Field 5 the mount point (octal escapes for blanks), field 6 the per-mount
+    # options; in mount order, so a parent is remounted before its children.
+    while read -r mount_point options; do
+        mount_point=$(printf '%b' "$mount_point")
+        case $mount_point in
+        /proc | /proc/* | /sys | /sys/* | /dev | /dev/*) continue ;;
+        /tmp/* | /var/tmp/* | /home/* | /root/* | /run/* | /var/log/*) continue ;;
+        esac
+        [[ $mount_point == "$build" ]] && continue
+        [[ ,$options, == *,ro,* ]] && continue
+        options=${options/#rw,/}
+        options=${options/#rw/}
+        mount -n -o "remount,bind,ro${options:+,$options}" "$mount_point" ||
+            fail "harness: cannot make the host's $mount_point read-only in this world"
+    done < <(awk '{ print $5, $6 }' /proc/self/mountinfo)
+}
+
 _harness_setup() {
     # Private: mounts the host makes from now on (under /run, /mnt ...) do not
     # appear here, and nothing of ours reaches the host. A test that needs
@@ -394,6 +457,7 @@ _harness_setup() {
     # world's own (host_world_mounts).
     local host_devices
     host_devices=$(awk '{ print $3 }' "/proc/${POLYNS_HARNESS_OUTER_PID:-0}/mountinfo" 2>/dev/null | LC_ALL=C sort -u) || true
+    _harness_readonly_host
 
     # /run first: /run/polyns-test lives there. A tmpfs over all of /run also
     # catches what PAM stacks write there (pam_motd's /run/motd.dynamic, ...).
@@ -615,6 +679,12 @@ print_versions() {
     seen+=("kernel $(uname -r)")
     local IFS=,
     echo "versions seen: ${seen[*]}" | sed 's/,/, /g'
+}
+
+# kernel_has_statmount: true where statmount(2) exists (Linux 6.8+; it
+# answers statmount(NULL) with EFAULT or EINVAL then, ENOSYS where it does not).
+kernel_has_statmount() {
+    python3 -c 'import ctypes, sys; libc = ctypes.CDLL(None, use_errno=True); libc.syscall(457, None, None, 0, 0); sys.exit(ctypes.get_errno() == 38)'
 }
 
 # ------------------------------------------------------------------- syslog

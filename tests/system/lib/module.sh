@@ -25,6 +25,12 @@ make_template() {
     chmod "$mode" "$dir"
 }
 
+# Fail (not skip) without the module with the fault-injection seam
+# (pam_polyns_faults.so, built with meson -Dfault_injection=true).
+require_faults_module() {
+    [[ -f ${POLYNS_FAULTS_MODULE:-} ]] || fail "needs pam_polyns_faults.so (meson -Dfault_injection=true)"
+}
+
 # The two users nearly every test needs; alice is in "polyteam" as well.
 add_standard_users() {
     add_group polyteam 2000
