@@ -104,6 +104,23 @@ fi
 for name in tmp tmp.evil tmp.moved .inst .inst.evil .inst.moved .inst.fake; do
     [[ ! -L $home/$name ]] || rm "$home/$name"
 done
+# A session that found the template renamed away made a new one (issue 13:
+# the missing last component, root:root 0000, by mkdirat on the pinned
+# $HOME) and possibly alice's instance in it; she may have renamed that one
+# in turn. Exactly that shape is allowed, under the template's names only.
+made=0
+for name in .inst .inst.evil .inst.moved; do
+    p=$home/$name
+    [[ -d $p && ! -L $p ]] || continue
+    case $(stat -c %i "$p") in "$inode_template" | "$inode_fake" | "$inode_polydir") continue ;; esac
+    assert_eq "$(stat -c '%u:%g %a' "$p")" "0:0 0" "4. $name, made while the template was away, is root:root 0000"
+    contents=$(find "$p" -mindepth 1 -printf '%P %u %y\n')
+    [[ -z $contents || $contents == "alice alice d" ]] ||
+        fail "4. a template made while the real one was away holds more than alice's instance: $contents"
+    rm -rf "$p"
+    made=$((made + 1))
+done
+echo "templates made while the real one was renamed away: $made"
 restore() { # INODE NAME
     local now
     now=$(find "$home" -mindepth 1 -maxdepth 1 -inum "$1" -printf '%f\n')
