@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "host_files.hpp"
 #include "polyns/config.hpp"
 #include "polyns/options.hpp"
 #include "polyns/pam_service.hpp"
@@ -94,39 +95,22 @@ private:
     bool exec_;
 };
 
-// Depth-first through @include / include / substack, as libpam reads the stack;
-// the first session line loading pam_polyns.so is the one that runs.
-Result<std::optional<ModuleArgs>> find_module_line(const std::string& pam_dir,
-                                                   const std::string& service, int depth,
-                                                   std::set<std::string>& visiting,
-                                                   bool& selinux_open_seen) {
-    const std::string path = service.front() == '/' ? service : pam_dir + "/" + service;
-    if (depth > 16 || visiting.count(path) != 0) {
-        return make_error("read PAM service", path, "", 0, "include loop or nesting too deep");
+// The first session line loading pam_polyns.so is the one that runs: the stack
+// as libpam reads it (includes and substacks followed, /usr/lib/pam.d where
+// /etc/pam.d has no such file), the same reading audit and setup use.
+Result<std::optional<ModuleArgs>> find_module_line(const std::string& pam_dir, const std::string& service) {
+    const PamStack stack = read_session_stack(pam_dir, service);
+    bool selinux_open_seen = false;
+    for (const PamModuleUse& u : stack.session) {
+        if (is_pam_selinux_open(u)) selinux_open_seen = true;
+        if (is_polyns_module(u.module))
+            return std::optional<ModuleArgs>{ModuleArgs{u.args, u.file + ":" + std::to_string(u.line), selinux_open_seen}};
     }
-    auto text = sys::read_trusted_file(path, /*check_trust=*/false);
-    if (!text) {
-        const Error& e = text.error();
-        return make_error("read PAM service file", path, e.syscall, e.err, e.detail);
-    }
-    visiting.insert(path);
-    for (const PamServiceEntry& e : parse_pam_service(text.value())) {
-        const bool descend = e.kind == PamServiceEntry::Kind::AtInclude ||
-                             (e.kind == PamServiceEntry::Kind::Include && e.type == "session");
-        if (descend) {
-            auto found = find_module_line(pam_dir, e.target, depth + 1, visiting, selinux_open_seen);
-            if (!found) return found.error();
-            if (found.value()) return found;
-            continue;
-        }
-        if (is_pam_selinux_open(e)) selinux_open_seen = true;
-        if (e.kind == PamServiceEntry::Kind::Module && e.type == "session" &&
-            is_polyns_module(e.module)) {
-            return std::optional<ModuleArgs>{
-                ModuleArgs{e.args, path + ":" + std::to_string(e.line), selinux_open_seen}};
-        }
-    }
-    visiting.erase(path);
+    if (!stack.exists)
+        return make_error("read PAM service file", service.front() == '/' ? service : pam_dir + "/" + service, "open",
+                          ENOENT, "");
+    if (!stack.problems.empty())
+        return make_error("read PAM service", service, "", 0, stack.problems.front());
     return std::optional<ModuleArgs>{};
 }
 
@@ -566,9 +550,7 @@ int run_plan(const PlanRequest& request) {
         r.module_args.origin = "defaults: no --service given";
     } else {
         r.module_args.origin = "service " + request.service + " not read";
-        std::set<std::string> visiting;
-        bool selinux_open = false;
-        auto found = find_module_line(request.pam_dir, request.service, 0, visiting, selinux_open);
+        auto found = find_module_line(request.pam_dir, request.service);
         if (!found) {
             r.error = found.error();
         } else if (!found.value()) {

@@ -366,7 +366,22 @@ case_plan() {
     assert_contains "$out" "service polyns-test: session for ann (service polyns-test) failed: polydir /tmp" "the module's line"
     run out polyns status --json ann
     json_ok "doc['last_failure']['service'] == 'polyns-test' and 'expected $A:$A' in doc['last_failure']['message']" "$out"
-    pass "plan: missing/1777 template and foreign instance refused with the fix; effective flags; last failure"
+    # --service reads the stack as libpam does: /usr/lib/pam.d where
+    # /etc/pam.d has no such file (bookworm's systemd-user), the /etc copy
+    # where it has. The world's / is read-only: its own /usr/lib/pam.d.
+    rm -rf /tmp/user_tmpl/$A
+    mount -t tmpfs -o mode=0755 tmpfs /usr/lib/pam.d
+    printf 'session required pam_limits.so\nsession required %s debug\n' "$POLYNS_MODULE" >/usr/lib/pam.d/polyns-vendor
+    run out polyns plan ann --service polyns-vendor
+    assert_eq "$RC" 0 "a service only in /usr/lib/pam.d: exit 0"
+    assert_contains "$out" "module arguments: debug (/usr/lib/pam.d/polyns-vendor:2)" "its module line is read there"
+    printf 'session required pam_limits.so\n' >/etc/pam.d/polyns-vendor
+    run out polyns plan ann --service polyns-vendor
+    assert_eq "$RC" 2 "/etc/pam.d's copy without the module: exit 2"
+    assert_contains "$out" "no session line loads pam_polyns.so" "the /etc copy wins, as in libpam"
+    rm /etc/pam.d/polyns-vendor
+    umount /usr/lib/pam.d
+    pass "plan: missing/1777 template and foreign instance refused with the fix; effective flags; last failure; --service falls back to /usr/lib/pam.d"
 }
 
 "case_$CASE"
