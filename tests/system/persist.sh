@@ -13,6 +13,8 @@
 #    with the user's rights;
 #  - a namespace alice made (unshare -Urm) and root bind-mounted at the pin's
 #    path, with a record naming it, is refused;
+#  - a mount the host makes after the pin reaches a session that joins it
+#    (slave propagation, as for a per-session namespace);
 #  - the host's mount table keeps no session mount; the pins stay in
 #    /run/polyns/ns, a private mount, and are not copied into sessions.
 source "$(dirname "$0")/lib/harness.sh"
@@ -307,6 +309,24 @@ pkill -u alice -x sleep || true
 wait "$ssh_bg" 2>/dev/null || true
 for ((i = 0; i < 100; i++)); do pinned 1001 || break; sleep 0.05; done
 pinned 1001 && fail "alice's last ssh logout removes the pin"
+
+# ------- a mount the host makes after the pin reaches the joined sessions
+# (the pinned namespace is a slave of the host's shared tree, as a
+# per-session one is; systemd makes the host's / shared).
+harness_make_shared
+hold alice late
+late_pid=$HOLD_PID
+late_ns=$HOLD_NS
+mkdir -p /home/late-probe
+mount -t tmpfs -o size=1M late-host /home/late-probe
+late=$(session alice sh -c 'stat -L -c %i /proc/self/ns/mnt; grep -c " /home/late-probe .* late-host" /proc/self/mountinfo || true')
+assert_eq "$(head -1 <<<"$late")" "$late_ns" "a later session joins the pinned namespace"
+assert_eq "$(tail -1 <<<"$late")" 1 "and sees a mount the host made after the pin (slave propagation)"
+release "$late_pid"
+umount /home/late-probe
+rmdir /home/late-probe
+for ((i = 0; i < 100; i++)); do pinned 1001 || break; sleep 0.05; done
+pinned 1001 && fail "the last session's close removes the pin"
 
 # ---------------------------------------------------- nothing reached the host
 assert_eq "$(mount_ns)" "$host_ns" "the harness never changed namespace"
