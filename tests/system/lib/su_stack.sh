@@ -86,7 +86,7 @@ ssh_login_su_commands() {
 # "leak", also "LEAK-LABEL" if alice's /tmp/alice-file is visible. A file, so
 # that every shell (bash, dash, login shells, ssh's) can run it. write_probe
 # creates it.
-probe=$POLYNS_TEST_ROOT/probe.sh
+probe=${POLYNS_TEST_ROOT:?source su_stack.sh after harness_enter}/probe.sh
 write_probe() {
     cat >"$probe" <<'EOF'
 #!/bin/sh
