@@ -55,6 +55,9 @@ if [[ -z ${POLYNS_BUILD_DIR:-} ]]; then
         POLYNS_BUILD_DIR=$POLYNS_SOURCE_DIR/build
     fi
 fi
+# A relative build directory (POLYNS_BUILD_DIR=build-bench) names the module
+# for libpam, which would look for it under /lib/security: make it absolute.
+[[ $POLYNS_BUILD_DIR == /* ]] || POLYNS_BUILD_DIR=$PWD/$POLYNS_BUILD_DIR
 : "${POLYNS_MODULE:=$POLYNS_BUILD_DIR/src/pam/pam_polyns.so}"
 : "${POLYNS_CLI:=$POLYNS_BUILD_DIR/src/cli/polyns}"
 : "${POLYNS_PAM_SESSION:=$POLYNS_BUILD_DIR/tests/system/polyns-pam-session}"
