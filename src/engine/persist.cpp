@@ -11,10 +11,12 @@
 
 #include <algorithm>
 
+#include "polyns/sys/cpu_placement.hpp"
 #include "polyns/sys/file_ops.hpp"
 #include "polyns/sys/namespace.hpp"
 #include "polyns/sys/path.hpp"
 #include "polyns/sys/process.hpp"
+#include "polyns/sys/remove_tree.hpp"
 
 namespace polyns {
 namespace {

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -420,62 +419,6 @@ std::string current_directory() {
     char buf[PATH_MAX];
     if (::getcwd(buf, sizeof buf) == nullptr) return "/";
     return buf;
-}
-
-}  // namespace polyns::sys
-
-#include "polyns/sys/remove_tree.hpp"
-
-namespace polyns::sys {
-
-Result<std::size_t> empty_and_remove_as(int parent_fd, const std::string& name, const std::string& path,
-                                        const Credentials& who) {
-    const char* step = "clean the instance";
-    auto inst = open_below(parent_fd, name, O_PATH | O_DIRECTORY, step, path);
-    if (!inst) return inst.error().err == ENOENT ? Result<std::size_t>(0) : Result<std::size_t>(inst.error());
-    auto st = stat_fd(inst->get(), step, path);
-    if (!st) return st.error();
-    // Only the user's own instance: what she does not own is not hers to lose.
-    if (st->st_uid != who.uid || who.uid == 0)
-        return make_error(step, path, "", EPERM, "not owned by the user; left in place");
-    auto report = remove_tree_as(who, parent_fd, name, path);
-    if (!report) return report.error();
-    if (report->removed_root) return std::size_t{0};
-    if (::unlinkat(parent_fd, name.c_str(), AT_REMOVEDIR) != 0) {
-        if (errno == ENOTEMPTY || errno == EEXIST) return std::max<std::size_t>(report->kept.size(), 1);
-        return make_error(step, path, "unlinkat", errno);
-    }
-    return std::size_t{0};
-}
-
-}  // namespace polyns::sys
-
-namespace polyns::sys {
-
-CpuPlacement CpuPlacement::save() {
-    CpuPlacement p;
-    CPU_ZERO(&p.allowed_);
-    p.valid_ = ::sched_getaffinity(0, sizeof p.allowed_, &p.allowed_) == 0;
-    return p;
-}
-
-bool CpuPlacement::move_to(unsigned n) const {
-    const unsigned total = count();
-    if (total < 2) return false;
-    n %= total;
-    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-        if (!CPU_ISSET(cpu, &allowed_)) continue;
-        if (n-- != 0) continue;
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        CPU_SET(cpu, &one);
-        return ::sched_setaffinity(0, sizeof one, &one) == 0;
-    }
-    return false;
-}
-
-void CpuPlacement::restore() const {
-    if (valid_) (void)::sched_setaffinity(0, sizeof allowed_, &allowed_);
 }
 
 }  // namespace polyns::sys

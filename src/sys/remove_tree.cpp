@@ -484,4 +484,24 @@ Result<RemovalReport> remove_tree_as(const Credentials& who, int parent_fd, cons
     return report;
 }
 
+Result<std::size_t> empty_and_remove_as(int parent_fd, const std::string& name, const std::string& path,
+                                        const Credentials& who) {
+    const char* step = "clean the instance";
+    auto inst = open_below(parent_fd, name, O_PATH | O_DIRECTORY, step, path);
+    if (!inst) return inst.error().err == ENOENT ? Result<std::size_t>(0) : Result<std::size_t>(inst.error());
+    auto st = stat_fd(inst->get(), step, path);
+    if (!st) return st.error();
+    // Only the user's own instance: what she does not own is not hers to lose.
+    if (st->st_uid != who.uid || who.uid == 0)
+        return make_error(step, path, "", EPERM, "not owned by the user; left in place");
+    auto report = remove_tree_as(who, parent_fd, name, path);
+    if (!report) return report.error();
+    if (report->removed_root) return std::size_t{0};
+    if (::unlinkat(parent_fd, name.c_str(), AT_REMOVEDIR) != 0) {
+        if (errno == ENOTEMPTY || errno == EEXIST) return std::max<std::size_t>(report->kept.size(), 1);
+        return make_error(step, path, "unlinkat", errno);
+    }
+    return std::size_t{0};
+}
+
 }  // namespace polyns::sys

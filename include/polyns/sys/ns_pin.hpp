@@ -111,39 +111,3 @@ void change_directory_or_root(const std::string& path);
 std::string current_directory();
 
 }  // namespace polyns::sys
-
-namespace polyns::sys {
-
-// Empties the directory NAME below `parent_fd` with `who`'s rights
-// (remove_tree_as), then removes the empty directory itself. Only a directory
-// `who` owns. Returns how many entries were left in place.
-Result<std::size_t> empty_and_remove_as(int parent_fd, const std::string& name, const std::string& path,
-                                        const Credentials& who);
-
-}  // namespace polyns::sys
-
-#include <sched.h>
-
-namespace polyns::sys {
-
-// Namespace ids come from per-CPU batches on recent kernels (6.18 here), so a
-// namespace made on one CPU can have a lower id than an older one made on
-// another; the kernel then refuses to bind it into the older one (EINVAL, its
-// loop check). Building the namespace again on another CPU gets past it.
-class CpuPlacement {
-public:
-    // The calling thread's allowed CPUs, as they are now.
-    static CpuPlacement save();
-    // Restricts the thread to the `n`-th allowed CPU (n counts from 0, wraps);
-    // false when there is only one or the kernel refused.
-    bool move_to(unsigned n) const;
-    // Back to the saved set (nothing when save() failed).
-    void restore() const;
-    unsigned count() const { return valid_ ? static_cast<unsigned>(CPU_COUNT(&allowed_)) : 0; }
-
-private:
-    cpu_set_t allowed_{};
-    bool valid_ = false;
-};
-
-}  // namespace polyns::sys

@@ -43,4 +43,10 @@ Result<RemovalReport> remove_tree_at(int parent_fd, const std::string& name, con
 Result<RemovalReport> remove_tree_as(const Credentials& who, int parent_fd, const std::string& name,
                                      const std::string& path);
 
+// Empties the directory NAME below `parent_fd` with `who`'s rights
+// (remove_tree_as), then removes the empty directory itself. Only a directory
+// `who` owns. Returns how many entries were left in place.
+Result<std::size_t> empty_and_remove_as(int parent_fd, const std::string& name, const std::string& path,
+                                        const Credentials& who);
+
 }  // namespace polyns::sys
