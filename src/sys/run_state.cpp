@@ -32,10 +32,15 @@ Result<void> check_private_dir(int fd, const std::string& path) {
 }
 
 Result<UniqueFd> open_or_make(int parent_fd, const std::string& name, const std::string& path, bool create) {
-    // Not through make_dir_at: the fault seam counts the session's own mkdirat calls.
-    if (create && ::mkdirat(parent_fd, name.c_str(), 0700) != 0 && errno != EEXIST)
-        return make_error("create state directory", path, "mkdirat", errno);
+    // Made only when missing: every login opens these once per template, and
+    // a mkdirat of an existing directory still locks its parent for writing.
     auto fd = open_below(parent_fd, name, O_RDONLY | O_DIRECTORY, "open state directory", path);
+    if (!fd && create && fd.error().err == ENOENT) {
+        // Not through make_dir_at: the fault seam counts the session's own mkdirat calls.
+        if (::mkdirat(parent_fd, name.c_str(), 0700) != 0 && errno != EEXIST)
+            return make_error("create state directory", path, "mkdirat", errno);
+        fd = open_below(parent_fd, name, O_RDONLY | O_DIRECTORY, "open state directory", path);
+    }
     if (!fd) return fd.error();
     if (auto r = check_private_dir(fd->get(), path); !r) return r.error();
     return fd;
