@@ -107,9 +107,10 @@ done
 # A session that found the template renamed away made a new one (issue 13:
 # the missing last component, root:root 0000, by mkdirat on the pinned
 # $HOME) and possibly alice's instance in it; she may have renamed that one
-# in turn. Exactly that shape is allowed, under the template's names only.
+# in turn, or exchanged it with her look-alike. Exactly that shape is
+# allowed, under the template's names only.
 made=0
-for name in .inst .inst.evil .inst.moved; do
+for name in .inst .inst.evil .inst.moved .inst.fake; do
     p=$home/$name
     [[ -d $p && ! -L $p ]] || continue
     case $(stat -c %i "$p") in "$inode_template" | "$inode_fake" | "$inode_polydir") continue ;; esac
